@@ -1,0 +1,5 @@
+"""``python -m shipyard`` is the ``shipyard`` command."""
+
+from shipyard.cli import main
+
+main.main()

@@ -1,0 +1,73 @@
+"""The ``shipyard`` command: a click group whose subcommands load lazily.
+
+Start-up time matters for a command run hundreds of times a day, so each subcommand's module (and
+everything it imports) is loaded only when that subcommand runs. Every ``ShipyardError`` becomes one
+readable block on standard error and its exit code; a traceback is shown only for a bug.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from shipyard import __version__
+from shipyard.core import errors
+
+# name -> (module, attribute, one-line help shown by `shipyard --help`)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "validate": ("shipyard.cli.validate_command", "validate", "Check workflow files."),
+    "run": ("shipyard.cli.run_command", "run", "Run a workflow on this machine."),
+    "expr": ("shipyard.cli.expr_command", "expr", "Evaluate a ${{ }} expression."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a subcommand's module only when it is invoked."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module = importlib.import_module(entry[0])
+        command = getattr(module, entry[1])
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="shipyard")
+def cli() -> None:
+    """Shipyard: CI pipelines, environments, deploys, security gates, flags and monitoring."""
+
+
+def report(error: errors.ShipyardError) -> None:
+    """Print an error as the one block a person reads."""
+    click.echo(f"error: {error.render()}", err=True)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point of the console script."""
+    try:
+        return cli.main(args=argv, prog_name="shipyard", standalone_mode=False)
+    except errors.ShipyardError as error:
+        report(error)
+        sys.exit(error.exit_code)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)

@@ -1,0 +1,1 @@
+"""Workflows: plan (pure: matrix, DAG), run (scheduler, steps, workflow commands), executors."""

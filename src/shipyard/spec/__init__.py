@@ -1,0 +1,1 @@
+"""File formats turned into typed, validated models: workflows, shipyard.yaml, flags."""
