@@ -1,0 +1,1 @@
+"""Actions a step can ``uses:``: built-ins, local composite and JavaScript actions."""
