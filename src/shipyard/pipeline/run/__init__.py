@@ -1,0 +1,1 @@
+"""Running a planned workflow: scheduler, steps, workflow commands, step files."""

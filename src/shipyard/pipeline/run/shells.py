@@ -1,0 +1,49 @@
+"""Which command runs a ``run:`` script: GitHub's shell templates. Pure apart from ``which``."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+
+from shipyard.core import errors
+
+# shell name -> (command template, script file extension), as GitHub's Linux runners use them.
+TEMPLATES: dict[str, tuple[str, str]] = {
+    "bash": ("bash --noprofile --norc -eo pipefail {0}", ".sh"),
+    "sh": ("sh -e {0}", ".sh"),
+    "python": ("python {0}", ".py"),
+    "pwsh": ("pwsh -command \". '{0}'\"", ".ps1"),
+    "powershell": ("pwsh -command \". '{0}'\"", ".ps1"),
+}
+UNSPECIFIED_TEMPLATE = "bash -e {0}"
+"""A step with no ``shell`` anywhere runs ``bash -e`` (not pipefail), as on GitHub."""
+
+
+class ShellError(errors.UserError):
+    """A ``shell:`` value cannot be used."""
+
+
+def command_for(shell: str | None, script: str) -> tuple[list[str], str]:
+    """The argv that runs ``script`` (a file path) and the file extension it should have."""
+    if shell is None:
+        template, extension = (
+            (UNSPECIFIED_TEMPLATE, ".sh") if shutil.which("bash") else ("sh -e {0}", ".sh")
+        )
+    elif shell in TEMPLATES:
+        template, extension = TEMPLATES[shell]
+    elif "{0}" in shell:
+        template, extension = shell, ""
+    else:
+        raise ShellError(
+            f"unknown shell `{shell}`",
+            hint="use bash, sh, python, pwsh, or a command with `{0}` where the script file goes, "
+            "e.g. `perl {0}`",
+        )
+    if template.startswith("pwsh") and not shutil.which("pwsh"):
+        raise ShellError(
+            "PowerShell (`pwsh`) is not installed on this machine",
+            hint="install PowerShell, or use `shell: bash`",
+        )
+    parts = shlex.split(template)
+    argv = [part.replace("{0}", script) for part in parts]
+    return argv, extension
