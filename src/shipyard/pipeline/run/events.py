@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 Conclusion = Literal["success", "failure", "cancelled", "skipped"]
+LogKind = Literal["output", "group-start", "group-end", "debug", "runner"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,7 @@ class LogLine:
     job: JobRef
     step_index: int | None
     text: str
-    kind: Literal["output", "group-start", "group-end", "debug", "runner"] = "output"
+    kind: LogKind = "output"
 
 
 @dataclass(frozen=True, slots=True)

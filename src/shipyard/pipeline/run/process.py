@@ -80,6 +80,7 @@ async def run(
     on_line: Callable[[str], None],
     timeout: float | None = None,
     stdin: int | None = asyncio.subprocess.DEVNULL,
+    kill_grace: float = KILL_GRACE,
 ) -> int:
     """Run ``argv`` to completion and return its exit status.
 
@@ -107,7 +108,7 @@ async def run(
         async with asyncio.timeout(timeout):
             return await _pump(process, on_line)
     except BaseException:
-        await stop_group(process.pid)
+        await stop_group(process.pid, kill_grace)
         with contextlib.suppress(ProcessLookupError):
             await process.wait()
         raise

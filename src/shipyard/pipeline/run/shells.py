@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import shutil
+from dataclasses import dataclass
 
 from shipyard.core import errors
 
@@ -23,13 +24,23 @@ class ShellError(errors.UserError):
     """A ``shell:`` value cannot be used."""
 
 
-def command_for(shell: str | None, script: str) -> tuple[list[str], str]:
-    """The argv that runs ``script`` (a file path) and the file extension it should have."""
+@dataclass(frozen=True, slots=True)
+class ShellCommand:
+    """A shell template (``bash -e {0}``) and the extension its script file needs."""
+
+    template: str
+    extension: str
+
+    def argv(self, script: str) -> list[str]:
+        return [part.replace("{0}", script) for part in shlex.split(self.template)]
+
+
+def resolve(shell: str | None) -> ShellCommand:
+    """The command for a ``shell:`` value (None when no shell is configured anywhere)."""
     if shell is None:
-        template, extension = (
-            (UNSPECIFIED_TEMPLATE, ".sh") if shutil.which("bash") else ("sh -e {0}", ".sh")
-        )
-    elif shell in TEMPLATES:
+        template = UNSPECIFIED_TEMPLATE if shutil.which("bash") else "sh -e {0}"
+        return ShellCommand(template, ".sh")
+    if shell in TEMPLATES:
         template, extension = TEMPLATES[shell]
     elif "{0}" in shell:
         template, extension = shell, ""
@@ -44,6 +55,4 @@ def command_for(shell: str | None, script: str) -> tuple[list[str], str]:
             "PowerShell (`pwsh`) is not installed on this machine",
             hint="install PowerShell, or use `shell: bash`",
         )
-    parts = shlex.split(template)
-    argv = [part.replace("{0}", script) for part in parts]
-    return argv, extension
+    return ShellCommand(template, extension)

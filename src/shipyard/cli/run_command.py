@@ -1,0 +1,233 @@
+"""``shipyard run``: run workflows on this machine, like GitHub would, without a server."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from shipyard.core import errors
+from shipyard.spec import discovery, workflow
+
+
+def _pairs(values: Sequence[str], flag: str) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for value in values:
+        name, equals, rest = value.partition("=")
+        if not equals or not name:
+            raise errors.UsageError(
+                f"{flag} {value}: expected NAME=VALUE", hint=f"e.g. {flag} python=3.12"
+            )
+        result[name] = rest
+    return result
+
+
+def _secrets(values: Sequence[str], files: Sequence[str]) -> dict[str, str]:
+    from shipyard.spec import dotenv
+
+    result: dict[str, str] = {}
+    for file in files:
+        result.update(dotenv.parse(_read(file, "--secret-file"), path=file))
+    for value in values:
+        name, equals, rest = value.partition("=")
+        if equals:
+            result[name] = rest
+        elif name in os.environ:
+            result[name] = os.environ[name]
+        else:
+            raise errors.UsageError(
+                f"--secret {name}: no value given and ${name} is not set",
+                hint=f"pass --secret {name}=VALUE, set ${name}, or use --secret-file",
+            )
+    return result
+
+
+def _read(file: str, flag: str) -> str:
+    try:
+        return Path(file).read_text(encoding="utf-8")
+    except OSError as error:
+        raise errors.UsageError(f"{flag} {file}: {error.strerror}", hint="check the path") from None
+
+
+def _select(
+    root: Path, target: str | None, event: str | None
+) -> tuple[list[workflow.Workflow], str]:
+    """The workflows to run and the event to run them for."""
+    if target is not None and Path(target).is_file():
+        from shipyard.spec import workflow_loader
+
+        path = Path(target).resolve()
+        try:
+            display = str(path.relative_to(root))
+        except ValueError:
+            display = target
+        chosen = [workflow_loader.load_workflow_file(path, display_path=display)]
+    else:
+        every = discovery.load_workflows(root)
+        if not every:
+            raise errors.UsageError(
+                f"no workflows in {root}",
+                hint="add one under .github/workflows/ or .shipyard/workflows/",
+            )
+        chosen = every if target is None else _by_name(every, target)
+    if event is None:
+        event = _default_event(chosen[0])
+    if target is None:
+        chosen = [w for w in chosen if event in w.on.events]
+        if not chosen:
+            raise errors.UsageError(
+                f"no workflow runs on `{event}`", hint="pass --event, or name the workflow"
+            )
+    elif event not in chosen[0].on.events and event != "workflow_call":
+        listed = ", ".join(chosen[0].on.events) or "nothing"
+        raise errors.UsageError(
+            f"{chosen[0].path} does not run on `{event}`; it runs on {listed}",
+            hint=f"pass --event {next(iter(chosen[0].on.events), 'push')}",
+        )
+    return chosen, event
+
+
+def _by_name(every: list[workflow.Workflow], target: str) -> list[workflow.Workflow]:
+    for candidate in every:
+        stem = Path(candidate.path).stem
+        if target in {candidate.path, Path(candidate.path).name, stem, candidate.name}:
+            return [candidate]
+    from shipyard.core import suggest
+
+    names = [Path(w.path).name for w in every]
+    raise errors.UsageError(
+        f"no workflow named `{target}`", hint=suggest.did_you_mean(target, names, noun="workflow")
+    )
+
+
+def _repository_root(start: Path) -> Path:
+    """The nearest directory holding ``.git`` (no git process: --list must start fast)."""
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return start
+
+
+def _default_event(chosen: workflow.Workflow) -> str:
+    for event in ("push", "workflow_dispatch", "pull_request"):
+        if event in chosen.on.events:
+            return event
+    return next(iter(chosen.on.events), "push")
+
+
+@click.command()
+@click.argument("target", required=False, metavar="[WORKFLOW]")
+@click.option("-C", "--directory", default=".", help="Repository to run (default: here).")
+@click.option("--event", "event_name", help="Event that triggers the run (default: push).")
+@click.option("--event-path", help="JSON file with the event payload.")
+@click.option("--ref", help="Branch, tag or commit to run (default: HEAD).")
+@click.option("--input", "inputs", multiple=True, metavar="K=V", help="workflow_dispatch input.")
+@click.option("--job", "jobs", multiple=True, metavar="ID", help="Run only this job (and needs).")
+@click.option("--matrix", "matrix", multiple=True, metavar="K=V", help="Only these combinations.")
+@click.option("--secret", "secret_values", multiple=True, metavar="K[=V]", help="A secret.")
+@click.option("--secret-file", "secret_files", multiple=True, help="A KEY=VALUE file of secrets.")
+@click.option("--var", "variables", multiple=True, metavar="K=V", help="A `vars` value.")
+@click.option("--env-file", "env_files", multiple=True, help="A KEY=VALUE file for every step.")
+@click.option("--label-map", "label_map", multiple=True, metavar="LABEL=local", help="Map labels.")
+@click.option(
+    "--jobs", "parallel", type=click.IntRange(min=1), help="Jobs at once (default: CPUs)."
+)
+@click.option("--dry-run", is_flag=True, help="Print the planned job graph; run nothing.")
+@click.option("--list", "list_only", is_flag=True, help="List workflows and their jobs.")
+@click.option("--json", "as_json", is_flag=True, help="Write the run report to standard output.")
+def run(
+    target: str | None,
+    directory: str,
+    event_name: str | None,
+    event_path: str | None,
+    ref: str | None,
+    inputs: tuple[str, ...],
+    jobs: tuple[str, ...],
+    matrix: tuple[str, ...],
+    secret_values: tuple[str, ...],
+    secret_files: tuple[str, ...],
+    variables: tuple[str, ...],
+    env_files: tuple[str, ...],
+    label_map: tuple[str, ...],
+    parallel: int | None,
+    dry_run: bool,
+    list_only: bool,
+    as_json: bool,
+) -> None:
+    """Run a workflow on this machine (all workflows for the event when none is named)."""
+    start = Path(directory).resolve()
+    if list_only:
+        from shipyard.cli import run_listing
+
+        root = _repository_root(start)
+        click.echo(run_listing.listing(discovery.load_workflows(root)), nl=False)
+        return
+    from shipyard.pipeline.run import repository
+
+    repo = repository.discover(start, ref)
+    chosen, event = _select(repo.root, target, event_name)
+    if dry_run:
+        from shipyard.cli import run_listing
+
+        for item in chosen:
+            click.echo(run_listing.plan_text(item, jobs, _pairs(inputs, "--input"), event))
+        return
+    sys.exit(_run(chosen, event, repo, locals()))
+
+
+def _run(chosen: list[workflow.Workflow], event: str, repo: Any, flags: dict[str, Any]) -> int:
+    from shipyard.cli import run_view
+    from shipyard.pipeline.run import options, session
+    from shipyard.spec import dotenv
+
+    env: dict[str, str] = {}
+    for file in flags["env_files"]:
+        env.update(dotenv.parse(_read(file, "--env-file"), path=file))
+    payload: dict[str, Any] = {}
+    if flags["event_path"]:
+        try:
+            payload = json.loads(_read(flags["event_path"], "--event-path"))
+        except json.JSONDecodeError as error:
+            raise errors.UsageError(
+                f"--event-path {flags['event_path']}: not JSON ({error.msg})",
+                location=errors.SourceLocation(flags["event_path"], error.lineno, error.colno),
+            ) from None
+    common = {
+        "repository": repo,
+        "home": options.default_home(),
+        "event_name": event,
+        "event": payload,
+        "inputs": _pairs(flags["inputs"], "--input"),
+        "secrets": _secrets(flags["secret_values"], flags["secret_files"]),
+        "variables": _pairs(flags["variables"], "--var"),
+        "env": env,
+        "jobs": tuple(flags["jobs"]),
+        "matrix": _pairs(flags["matrix"], "--matrix"),
+        "label_map": _pairs(flags["label_map"], "--label-map"),
+    }
+    if flags["parallel"]:
+        common["parallel_jobs"] = flags["parallel"]
+    run_options = options.RunOptions(**common)
+    view_stream = sys.stderr if flags["as_json"] else sys.stdout
+    reports = []
+    failed = False
+    for item in chosen:
+        outcome = session.execute(item, run_options, [run_view.TerminalView(view_stream)])
+        reports.append(outcome.report)
+        failed = failed or outcome.conclusion != "success"
+    if flags["as_json"]:
+        document: Any = (
+            reports[0]
+            if len(reports) == 1
+            else {
+                "conclusion": "failure" if failed else "success",
+                "runs": reports,
+            }
+        )
+        click.echo(json.dumps(document, indent=2))
+    return 1 if failed else 0

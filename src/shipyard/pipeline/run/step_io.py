@@ -1,0 +1,208 @@
+"""One step's conversation with the runner: output lines, workflow commands and step files.
+
+``StepIO`` is given to whatever executes a step (a script, a built-in action, a JavaScript action).
+It turns output lines into masked log events, applies workflow commands (``::add-mask::``,
+annotations, groups, legacy ``set-output``), prepares the ``GITHUB_OUTPUT``/``GITHUB_ENV``/...
+files before the step and reads them back after it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shipyard.pipeline.run import commands, envfiles, events, process
+from shipyard.secrets import masking
+
+FILE_COMMANDS = {
+    "GITHUB_OUTPUT": "set_output",
+    "GITHUB_ENV": "set_env",
+    "GITHUB_PATH": "add_path",
+    "GITHUB_STATE": "save_state",
+    "GITHUB_STEP_SUMMARY": "step_summary",
+}
+
+
+@dataclass
+class StepEffects:
+    """What a step changed: its outputs, and what it left for the following steps."""
+
+    outputs: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    path: list[str] = field(default_factory=list)
+    state: dict[str, str] = field(default_factory=dict)
+    summary: str = ""
+    errors: list[str] = field(default_factory=list)
+
+
+class StepIO:
+    """Implements ``ActionIO`` for one step and collects its ``StepEffects``."""
+
+    def __init__(
+        self,
+        *,
+        job: events.JobRef,
+        index: int | None,
+        broadcaster: events.Broadcaster,
+        masker: masking.Masker,
+        file_dir: Path,
+        env: Mapping[str, str],
+        cwd: Path,
+        kill_grace: float,
+        debug: bool = False,
+    ) -> None:
+        self.job = job
+        self.index = index
+        self.effects = StepEffects()
+        self._broadcaster = broadcaster
+        self._masker = masker
+        self._processor = commands.CommandProcessor()
+        self._file_dir = file_dir
+        self._files: dict[str, Path] = {}
+        self.env = dict(env)
+        self.cwd = cwd
+        self._kill_grace = kill_grace
+        self._debug = debug
+        self.failed_reason: str | None = None
+
+    # -- step files -------------------------------------------------------------------------
+
+    def prepare_files(self) -> dict[str, str]:
+        """Create the empty step files; returns the variables that point at them."""
+        token = uuid.uuid4().hex[:12]
+        variables = {}
+        for variable, stem in FILE_COMMANDS.items():
+            path = self._file_dir / f"{stem}_{token}"
+            path.touch()
+            self._files[variable] = path
+            variables[variable] = str(path)
+        self.env.update(variables)
+        return variables
+
+    def collect_files(self) -> None:
+        """Read the step files back into ``effects``; a malformed file fails the step."""
+        for variable, path in self._files.items():
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except FileNotFoundError:
+                continue
+            if not text:
+                continue
+            try:
+                self._apply_file(variable, text)
+            except envfiles.EnvFileError as error:
+                self.error(error.message)
+                self.effects.errors.append(error.message)
+
+    def _apply_file(self, variable: str, text: str) -> None:
+        if variable == "GITHUB_PATH":
+            self.effects.path.extend(envfiles.parse_path_file(text))
+        elif variable == "GITHUB_STEP_SUMMARY":
+            self.effects.summary += text
+        else:
+            pairs = envfiles.parse_key_value_file(text, file_name=variable)
+            target = {
+                "GITHUB_OUTPUT": self.effects.outputs,
+                "GITHUB_ENV": self.effects.env,
+                "GITHUB_STATE": self.effects.state,
+            }[variable]
+            for name, value in pairs:
+                target[name] = value
+
+    # -- output -----------------------------------------------------------------------------
+
+    def on_line(self, raw: str) -> None:
+        """A line of the step's own output: commands applied, the rest masked and logged."""
+        text, found = self._processor.process_line(raw)
+        for event in found:
+            self._apply_command(event)
+        if text is not None:
+            self._emit(text)
+
+    def _apply_command(self, event: commands.Event) -> None:
+        if isinstance(event, commands.AddMask):
+            self._masker.add(event.value)
+        elif isinstance(event, commands.SetOutput):
+            self.effects.outputs[event.name] = event.value
+        elif isinstance(event, commands.SaveState):
+            self.effects.state[event.name] = event.value
+        elif isinstance(event, commands.GroupStart):
+            self._emit(event.title, kind="group-start")
+        elif isinstance(event, commands.GroupEnd):
+            self._emit("", kind="group-end")
+        elif isinstance(event, commands.Annotation):
+            self._annotate(event)
+
+    def _annotate(self, annotation: commands.Annotation) -> None:
+        if annotation.level == "debug":
+            if self._debug:
+                self._emit(f"##[debug]{annotation.message}", kind="debug")
+            return
+        message = self._masker.mask(annotation.message)
+        self._broadcaster.notify(
+            events.AnnotationAdded(
+                job=self.job,
+                step_index=self.index,
+                level=annotation.level,
+                message=message,
+                file=annotation.file,
+                line=annotation.line,
+                end_line=annotation.end_line,
+                column=annotation.column,
+                end_column=annotation.end_column,
+                title=annotation.title,
+            )
+        )
+        self._emit(f"{annotation.level.capitalize()}: {message}", masked=True)
+
+    def _emit(self, text: str, *, kind: events.LogKind = "output", masked: bool = False) -> None:
+        self._broadcaster.notify(
+            events.LogLine(
+                job=self.job,
+                step_index=self.index,
+                text=text if masked else self._masker.mask(text),
+                kind=kind,
+            )
+        )
+
+    # -- ActionIO ---------------------------------------------------------------------------
+
+    def log(self, line: str) -> None:
+        self._emit(line)
+
+    def runner_note(self, line: str) -> None:
+        """A line from Shipyard itself, not from the step."""
+        self._emit(line, kind="runner")
+
+    def error(self, message: str) -> None:
+        self._annotate(commands.Annotation(level="error", message=message))
+
+    def warning(self, message: str) -> None:
+        self._annotate(commands.Annotation(level="warning", message=message))
+
+    def set_output(self, name: str, value: str) -> None:
+        self.effects.outputs[name] = value
+
+    def export_env(self, name: str, value: str) -> None:
+        self.effects.env[name] = value
+        self.env[name] = value
+
+    def add_path(self, path: str) -> None:
+        self.effects.path.append(path)
+        self.env["PATH"] = f"{path}:{self.env.get('PATH', '')}"
+
+    def add_mask(self, value: str) -> None:
+        self._masker.add(value)
+
+    async def run_command(
+        self, argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None
+    ) -> int:
+        return await process.run(
+            argv,
+            cwd=cwd,
+            env=self.env if env is None else env,
+            on_line=self.log,
+            kill_grace=self._kill_grace,
+        )

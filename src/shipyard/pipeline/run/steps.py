@@ -1,0 +1,376 @@
+"""One step: decide whether it runs, run its script or action, and record what it did."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from shipyard import expressions
+from shipyard.core import errors
+from shipyard.pipeline.run import events, github_context, process, shells, step_io, uses
+
+if TYPE_CHECKING:
+    from shipyard.pipeline.run import state
+    from shipyard.spec import workflow
+
+
+class StepHost(Protocol):
+    """What a step needs from where it runs: a job, or a composite action inside a step."""
+
+    run: state.RunState
+    ref: events.JobRef
+    paths: github_context.JobPaths
+    status: events.Conclusion
+    cancelled: bool
+    steps_context: dict[str, Any]
+    exported_env: dict[str, str]
+    path_additions: list[str]
+    base_env: dict[str, str]
+    summary: str
+
+    @property
+    def env_context(self) -> dict[str, str]: ...
+
+    def contexts(self, env: Mapping[str, str] | None = None) -> dict[str, Any]: ...
+
+    def hooks(self) -> expressions.EvaluationHooks: ...
+
+    def render(self, value: workflow.Value, contexts: Mapping[str, Any]) -> str: ...
+
+    def record_step(self, step_id: str, outcome: events.Conclusion, conclusion: str) -> None: ...
+
+    def default_shell(self) -> str | None: ...
+
+    def default_working_directory(self) -> str | None: ...
+
+    def add_post_step(self, name: str, action: PostAction) -> None: ...
+
+
+PostAction = Callable[[step_io.StepIO], Awaitable[int]]
+
+
+class StatusView:
+    """Answers ``success()``, ``failure()``, ``cancelled()`` and ``always()`` for a job's steps."""
+
+    def __init__(self, job: StepHost) -> None:
+        self._job = job
+
+    def check(self, name: str) -> bool:
+        if name == "always":
+            return True
+        if name == "cancelled":
+            return self._job.cancelled
+        if name == "failure":
+            return self._job.status == "failure"
+        return self._job.status == "success" and not self._job.cancelled
+
+
+def display_name(step: workflow.Step) -> str:
+    """GitHub's default step names: ``Run <first line of the script>`` or ``Run <action>``."""
+    if step.name:
+        return step.name
+    if step.run is not None:
+        first = next((line for line in step.run.splitlines() if line.strip()), "")
+        return f"Run {first.strip()}"
+    return f"Run {step.uses}"
+
+
+def default_id(step: workflow.Step, taken: Mapping[str, Any]) -> str:
+    """The generated id of a step without ``id``: ``__run``, ``__run_2``, ``__actions_checkout``."""
+    if step.run is not None:
+        base = "__run"
+    else:
+        action = (step.uses or "").split("@", 1)[0].strip("./")
+        base = "__" + "".join(ch if ch.isalnum() else "_" for ch in action)
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate = f"{base}_{number}"
+        number += 1
+    return candidate
+
+
+class StepRunner:
+    """Runs one step of a job and records its outcome in the job."""
+
+    def __init__(self, job: StepHost, step: workflow.Step, *, log_index: int | None = None) -> None:
+        self.job = job
+        self.step = step
+        self.step_id = step.id or default_id(step, job.steps_context)
+        self.name = display_name(step)
+        self.log_index = step.index if log_index is None else log_index
+        self.announce = log_index is None
+        """Steps of a composite action log into their parent step and are not reported apart."""
+        self.env_context: dict[str, str] = {}
+
+    async def execute(self) -> events.Conclusion:
+        job, step = self.job, self.step
+        started = time.monotonic()
+        if step.name:
+            with contextlib.suppress(expressions.ExpressionError):
+                self.name = job.render(step.name, job.contexts())
+        if not self._should_run():
+            self._finish("skipped", "skipped", started)
+            return "skipped"
+        if self.announce:
+            job.run.broadcaster.notify(
+                events.StepStarted(
+                    job=job.ref, index=step.index, name=self.name, step_id=self.step_id
+                )
+            )
+        else:
+            job.run.broadcaster.notify(
+                events.LogLine(
+                    job=job.ref, step_index=self.log_index, text=f"> {self.name}", kind="runner"
+                )
+            )
+        outcome = await self._run_guarded()
+        continue_on_error = self._flag(step.continue_on_error, "continue-on-error")
+        conclusion: events.Conclusion = (
+            "success" if outcome == "failure" and continue_on_error else outcome
+        )
+        self._finish(outcome, conclusion, started)
+        return conclusion
+
+    def _should_run(self) -> bool:
+        condition = self.step.if_
+        hooks = self.job.hooks()
+        try:
+            if condition is None or condition.strip() == "":
+                return hooks.status is not None and hooks.status("success")
+            return expressions.evaluate_condition(condition, self.job.contexts(), hooks=hooks)
+        except expressions.ExpressionError as error:
+            self._error_before_start(error, "if")
+            return False
+
+    def _error_before_start(self, error: errors.ShipyardError, key: str) -> None:
+        source = self.step.source
+        wrapped = errors.SpecError(
+            error.message, location=source.where(key), key_path=source.path_of(key), hint=error.hint
+        )
+        self.job.run.broadcaster.notify(
+            events.AnnotationAdded(
+                job=self.job.ref,
+                step_index=self.step.index,
+                level="error",
+                message=wrapped.headline(),
+            )
+        )
+        self.job.status = "failure"
+
+    async def _run_guarded(self) -> events.Conclusion:
+        io = None
+        try:
+            env = self._step_environment()
+            io = self._make_io(env)
+            timeout = self._timeout()
+            async with asyncio.timeout(timeout):
+                return await self._run(io)
+        except TimeoutError:
+            assert io is not None
+            io.error(f"The action '{self.name}' has timed out after {self._minutes()} minutes.")
+            return "failure"
+        except asyncio.CancelledError:
+            if io is not None:
+                io.runner_note("The step was cancelled.")
+            return "cancelled"
+        except errors.ShipyardError as error:
+            message = error.headline() + (f"\n  hint: {error.hint}" if error.hint else "")
+            if io is None:
+                self._error_before_start(error, "run" if self.step.run is not None else "uses")
+            else:
+                io.error(message)
+            return "failure"
+
+    def _minutes(self) -> float | str | None:
+        return self.step.timeout_minutes
+
+    def _timeout(self) -> float | None:
+        value = self.step.timeout_minutes
+        if value is None:
+            return None
+        if isinstance(value, str):
+            rendered = self.job.render(value, self.job.contexts())
+            try:
+                value = float(rendered)
+            except ValueError:
+                raise errors.SpecError(
+                    f"`timeout-minutes` must be a number, the expression gave {rendered!r}",
+                    location=self.step.source.where("timeout-minutes"),
+                    key_path=self.step.source.path_of("timeout-minutes"),
+                ) from None
+        return float(value) * 60
+
+    def _flag(self, value: bool | str, key: str) -> bool:
+        if isinstance(value, bool):
+            return value
+        try:
+            result = expressions.interpolate(value, self.job.contexts(), hooks=self.job.hooks())
+        except expressions.ExpressionError:
+            return False
+        return bool(result) and result != "false"
+
+    def _step_environment(self) -> dict[str, str]:
+        """Host, GitHub's defaults, env exports and ``env`` layers, then PATH additions."""
+        job = self.job
+        env_context = job.env_context
+        contexts = job.contexts(env=env_context)
+        step_env: dict[str, str] = {}
+        for name, value in self.step.env.items():
+            step_env[name] = job.render(value, contexts)
+        env_context.update(step_env)
+        self.env_context = env_context
+        env = dict(job.base_env)
+        env.update(env_context)
+        env.update({k: v for k, v in job.base_env.items() if k.startswith(("GITHUB_", "RUNNER_"))})
+        if job.path_additions:
+            env["PATH"] = ":".join([*reversed(job.path_additions), env.get("PATH", "")])
+        return env
+
+    def _make_io(self, env: dict[str, str]) -> step_io.StepIO:
+        job = self.job
+        io = step_io.StepIO(
+            job=job.ref,
+            index=self.log_index,
+            broadcaster=job.run.broadcaster,
+            masker=job.run.masker,
+            file_dir=job.paths.temp,
+            env=env,
+            cwd=job.paths.workspace,
+            kill_grace=job.run.options.kill_grace,
+        )
+        io.prepare_files()
+        io.env["GITHUB_ACTION"] = self.step_id
+        return io
+
+    async def _run(self, io: step_io.StepIO) -> events.Conclusion:
+        try:
+            if self.step.run is not None:
+                status = await self._run_script(io)
+            else:
+                status = await uses.run_action(self, io)
+        finally:
+            io.collect_files()
+            self._apply_effects(io)
+        return "success" if status == 0 and not io.effects.errors else "failure"
+
+    async def _run_script(self, io: step_io.StepIO) -> int:
+        job, step = self.job, self.step
+        assert step.run is not None
+        contexts = job.contexts(env=self.env_context)
+        script = job.render(step.run, contexts)
+        shell = step.shell or job.default_shell()
+        command = shells.resolve(shell)
+        path = job.paths.temp / f"{uuid.uuid4().hex}{command.extension}"
+        path.write_text(script, encoding="utf-8")
+        argv = command.argv(str(path))
+        cwd = self._working_directory(contexts)
+        return await process.run(
+            argv,
+            cwd=cwd,
+            env=io.env,
+            on_line=io.on_line,
+            kill_grace=job.run.options.kill_grace,
+        )
+
+    def _working_directory(self, contexts: Mapping[str, Any]) -> Path:
+        job, step = self.job, self.step
+        configured = step.working_directory or job.default_working_directory()
+        if not configured:
+            return job.paths.workspace
+        rendered = job.render(configured, contexts)
+        directory = job.paths.workspace / rendered
+        if not directory.is_dir():
+            raise errors.ExecutionError(
+                f"working-directory `{rendered}` does not exist in the workspace",
+                location=step.source.where("working-directory"),
+                key_path=step.source.path_of("working-directory"),
+                hint="check out the repository first (actions/checkout) or fix the path",
+            )
+        return directory
+
+    def _apply_effects(self, io: step_io.StepIO) -> None:
+        job, effects = self.job, io.effects
+        job.exported_env.update(effects.env)
+        job.path_additions.extend(effects.path)
+        job.summary += effects.summary
+        entry = job.steps_context.setdefault(self.step_id, {"outputs": {}})
+        entry["outputs"].update(effects.outputs)
+
+    def _finish(
+        self, outcome: events.Conclusion, conclusion: events.Conclusion, started: float
+    ) -> None:
+        job = self.job
+        job.record_step(self.step_id, outcome, conclusion)
+        if not self.announce:
+            return
+        job.run.broadcaster.notify(
+            events.StepFinished(
+                job=job.ref,
+                index=self.step.index,
+                name=self.name,
+                step_id=self.step_id,
+                outcome=outcome,
+                conclusion=conclusion,
+                duration=time.monotonic() - started,
+            )
+        )
+
+
+class PostStepRunner:
+    """A ``post`` script registered by an action, run after the job's own steps."""
+
+    def __init__(self, job: StepHost, name: str, action: PostAction, index: int) -> None:
+        self.job = job
+        self.name = f"Post {name}"
+        self.action = action
+        self.index = index
+
+    async def execute(self) -> events.Conclusion:
+        job = self.job
+        started = time.monotonic()
+        step_id = f"__post_{self.index}"
+        job.run.broadcaster.notify(
+            events.StepStarted(job=job.ref, index=self.index, name=self.name, step_id=step_id)
+        )
+        env = dict(job.base_env)
+        env.update(job.env_context)
+        io = step_io.StepIO(
+            job=job.ref,
+            index=self.index,
+            broadcaster=job.run.broadcaster,
+            masker=job.run.masker,
+            file_dir=job.paths.temp,
+            env=env,
+            cwd=job.paths.workspace,
+            kill_grace=job.run.options.kill_grace,
+        )
+        io.prepare_files()
+        outcome: events.Conclusion
+        try:
+            status = await self.action(io)
+            io.collect_files()
+            outcome = "success" if status == 0 and not io.effects.errors else "failure"
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+        except errors.ShipyardError as error:
+            io.error(error.headline())
+            outcome = "failure"
+        if outcome == "failure":
+            job.status = "failure"
+        job.run.broadcaster.notify(
+            events.StepFinished(
+                job=job.ref,
+                index=self.index,
+                name=self.name,
+                step_id=step_id,
+                outcome=outcome,
+                conclusion=outcome,
+                duration=time.monotonic() - started,
+            )
+        )
+        return outcome
