@@ -1,0 +1,34 @@
+"""Looking built-in actions up by what a step ``uses:``."""
+
+from __future__ import annotations
+
+import pytest
+
+from shipyard.pipeline.actions import checkout, registry
+
+
+def test_the_builtins_are_keyed_by_lower_case_owner_and_repo() -> None:
+    assert sorted(registry.BUILTINS) == ["actions/checkout"]
+
+
+@pytest.mark.parametrize(
+    "uses",
+    [
+        "actions/checkout@v4",
+        "actions/checkout@v3.6.0",
+        "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683",
+        "Actions/Checkout@main",
+        "actions/checkout",
+        " actions/checkout@v4 ",
+    ],
+)
+def test_any_ref_finds_the_builtin(uses: str) -> None:
+    assert isinstance(registry.find_builtin(uses), checkout.Checkout)
+
+
+@pytest.mark.parametrize(
+    "uses",
+    ["./.github/actions/greet", "docker://alpine:3", "actions/cache@v4", "actions/checkouts@v4"],
+)
+def test_anything_else_is_not_a_builtin(uses: str) -> None:
+    assert registry.find_builtin(uses) is None
