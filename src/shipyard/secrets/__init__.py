@@ -1,0 +1,1 @@
+"""Secrets: encryption, encrypted files and masking."""
