@@ -8,7 +8,11 @@ from shipyard.pipeline.actions import checkout, registry
 
 
 def test_the_builtins_are_keyed_by_lower_case_owner_and_repo() -> None:
-    assert sorted(registry.BUILTINS) == ["actions/checkout"]
+    assert sorted(registry.BUILTINS) == [
+        "actions/checkout",
+        "actions/download-artifact",
+        "actions/upload-artifact",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -15,9 +15,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-from shipyard.pipeline.actions import checkout, interface
+from shipyard.pipeline.actions import (
+    checkout,
+    download_artifact,
+    interface,
+    upload_artifact,
+)
 
-_BUILTIN_ACTIONS: tuple[interface.BuiltinAction, ...] = (checkout.Checkout(),)
+_BUILTIN_ACTIONS: tuple[interface.BuiltinAction, ...] = (
+    checkout.Checkout(),
+    upload_artifact.UploadArtifact(),
+    download_artifact.DownloadArtifact(),
+)
 
 
 def _index(actions: Iterable[interface.BuiltinAction]) -> Mapping[str, interface.BuiltinAction]:

@@ -1,0 +1,253 @@
+"""A run's artifact store: what actions/upload-artifact saves and download-artifact restores.
+
+An artifact is a named, immutable set of files with a manifest (paths, sizes, SHA-256 of each
+file, and a digest of the whole). The store lives in one directory per run::
+
+    <name>/manifest.json   the manifest, written last
+    <name>/files/<path>    the files as uploaded
+    .staging/<random>/     an upload in progress; renamed to <name>/ in one step when complete
+    .ids/<n>/              one empty directory per artifact id handed out (1, 2, 3 ... per run)
+
+Renaming a complete staging directory into place is what makes an upload atomic: another job
+either sees the whole artifact or none of it, and two uploads of one name cannot both win.
+
+The interface is deliberately narrow (``save_directory``, ``list``, ``restore``): a later issue
+moves the bytes onto the content-addressed store in ``shipyard.cache`` without changing it. The
+store never compresses, never expires artifacts (``retention_days`` is recorded for a later
+clean-up) and knows nothing about actions; the actions turn its errors into step failures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from shipyard.core import errors
+
+MANIFEST = "manifest.json"
+FILES = "files"
+FILE_MODE = 0o644
+DIRECTORY_MODE = 0o755
+_FORMAT = 1
+_CHUNK = 1 << 20
+
+
+class ArtifactError(errors.ExecutionError):
+    """An artifact could not be saved or restored."""
+
+
+class ArtifactExists(ArtifactError):
+    """An artifact of that name already exists in this run."""
+
+
+class ArtifactNotFound(ArtifactError):
+    """No artifact of that name exists in this run."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """One file of an artifact: its path inside the artifact (``/``-separated)."""
+
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """A stored artifact, as its manifest describes it."""
+
+    name: str
+    id: int
+    digest: str
+    """SHA-256 (hex) over the sorted paths, sizes and file digests: same files, same digest."""
+    size: int
+    files: tuple[StoredFile, ...]
+    location: Path
+    retention_days: int | None = None
+
+    @property
+    def url(self) -> str:
+        """A ``file://`` URL of the stored artifact."""
+        return self.location.as_uri()
+
+
+class ArtifactStore:
+    """The artifacts of one run, stored under ``root``. Safe for concurrent jobs."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def save_directory(
+        self,
+        name: str,
+        directory: Path,
+        files: Sequence[Path],
+        *,
+        overwrite: bool = False,
+        retention_days: int | None = None,
+    ) -> Artifact:
+        """Store ``files`` (paths under ``directory``) as artifact ``name``.
+
+        Paths inside the artifact are relative to ``directory``. An existing artifact of the
+        same name is replaced when ``overwrite`` is true; otherwise ``ArtifactExists``.
+        """
+        _check_name(name)
+        target = self.root / name
+        if not overwrite and (target / MANIFEST).exists():
+            raise ArtifactExists(f"an artifact named {name!r} already exists in this run")
+        staging = self.root / ".staging" / uuid.uuid4().hex
+        try:
+            stored = [_copy_in(directory, file, staging / FILES) for file in files]
+            artifact = Artifact(
+                name=name,
+                id=self._next_id(),
+                digest=_digest(stored),
+                size=sum(item.size for item in stored),
+                files=tuple(sorted(stored, key=lambda item: item.path)),
+                location=target,
+                retention_days=retention_days,
+            )
+            _write_manifest(staging, artifact)
+            self._publish(staging, target, name, overwrite=overwrite)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return artifact
+
+    def list(self) -> list[Artifact]:
+        """Every complete artifact of the run, in upload order."""
+        if not self.root.is_dir():
+            return []
+        found = []
+        for entry in self.root.iterdir():
+            if not entry.name.startswith(".") and (entry / MANIFEST).is_file():
+                with contextlib.suppress(FileNotFoundError):  # replaced while we looked
+                    found.append(_read_manifest(entry))
+        return sorted(found, key=lambda artifact: artifact.id)
+
+    def restore(self, name: str, destination: Path) -> Artifact:
+        """Copy artifact ``name``'s files into ``destination`` (files 0644, directories 0755)."""
+        location = self.root / name
+        try:
+            artifact = _read_manifest(location)
+        except FileNotFoundError:
+            raise ArtifactNotFound(f"no artifact named {name!r} in this run") from None
+        _make_directory(destination)
+        for item in artifact.files:
+            _copy_out(location / FILES, item, destination)
+        return artifact
+
+    def _next_id(self) -> int:
+        ids = self.root / ".ids"
+        ids.mkdir(parents=True, exist_ok=True)
+        candidate = len(os.listdir(ids)) + 1
+        while True:
+            try:
+                (ids / str(candidate)).mkdir()
+            except FileExistsError:
+                candidate += 1
+            else:
+                return candidate
+
+    def _publish(self, staging: Path, target: Path, name: str, *, overwrite: bool) -> None:
+        trash = self.root / ".staging" / f"replaced-{uuid.uuid4().hex}"
+        if overwrite and target.exists():
+            target.rename(trash)
+        try:
+            staging.rename(target)
+        except OSError:
+            raise ArtifactExists(f"an artifact named {name!r} already exists in this run") from None
+        finally:
+            shutil.rmtree(trash, ignore_errors=True)
+
+
+def _check_name(name: str) -> None:
+    if not name or name in (".", "..") or name.startswith(".") or "/" in name or "\0" in name:
+        raise ArtifactError(f"{name!r} cannot name an artifact")
+
+
+def _copy_in(directory: Path, file: Path, files_root: Path) -> StoredFile:
+    relative = PurePosixPath(file.relative_to(directory).as_posix())
+    destination = files_root / relative
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    with open(file, "rb") as source, open(destination, "wb") as sink:
+        while chunk := source.read(_CHUNK):
+            digest.update(chunk)
+            sink.write(chunk)
+            size += len(chunk)
+    return StoredFile(str(relative), size, digest.hexdigest())
+
+
+def _copy_out(files_root: Path, item: StoredFile, destination: Path) -> None:
+    relative = PurePosixPath(item.path)
+    if relative.is_absolute() or ".." in relative.parts:
+        raise ArtifactError(f"artifact file path {item.path!r} points outside the artifact")
+    target = destination.joinpath(*relative.parts)
+    for parent in reversed(target.parents):
+        if parent == destination or destination in parent.parents:
+            _make_directory(parent)
+    if target.is_symlink():
+        target.unlink()  # write the file itself, never through a link somewhere else
+    digest = hashlib.sha256()
+    with open(files_root.joinpath(*relative.parts), "rb") as source, open(target, "wb") as sink:
+        while chunk := source.read(_CHUNK):
+            digest.update(chunk)
+            sink.write(chunk)
+    os.chmod(target, FILE_MODE)
+    if digest.hexdigest() != item.sha256:
+        raise ArtifactError(f"artifact file {item.path!r} changed after it was uploaded")
+
+
+def _make_directory(path: Path) -> None:
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True)
+        os.chmod(path, DIRECTORY_MODE)
+
+
+def _digest(files: Sequence[StoredFile]) -> str:
+    digest = hashlib.sha256()
+    for item in sorted(files, key=lambda stored: stored.path):
+        digest.update(f"{item.path}\0{item.size}\0{item.sha256}\n".encode())
+    return digest.hexdigest()
+
+
+def _write_manifest(staging: Path, artifact: Artifact) -> None:
+    document = {
+        "format": _FORMAT,
+        "name": artifact.name,
+        "id": artifact.id,
+        "digest": artifact.digest,
+        "size": artifact.size,
+        "retention_days": artifact.retention_days,
+        "files": [
+            {"path": item.path, "size": item.size, "sha256": item.sha256} for item in artifact.files
+        ],
+    }
+    staging.mkdir(parents=True, exist_ok=True)
+    temporary = staging / f".{MANIFEST}.tmp"
+    temporary.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    temporary.rename(staging / MANIFEST)
+
+
+def _read_manifest(location: Path) -> Artifact:
+    document = json.loads((location / MANIFEST).read_text(encoding="utf-8"))
+    return Artifact(
+        name=document["name"],
+        id=document["id"],
+        digest=document["digest"],
+        size=document["size"],
+        files=tuple(
+            StoredFile(item["path"], item["size"], item["sha256"]) for item in document["files"]
+        ),
+        location=location,
+        retention_days=document.get("retention_days"),
+    )
