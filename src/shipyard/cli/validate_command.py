@@ -1,0 +1,73 @@
+"""``shipyard validate [PATH]``: check workflow files and say what is wrong with them.
+
+PATH is a workflow file, a directory of workflow files, or a repository (default: the current
+directory), whose ``.github/workflows`` and ``.shipyard/workflows`` are searched. Each valid file
+gets an ``ok`` line on standard output; every problem of every file goes to standard error at once.
+Exit status: 0 when all are valid, 1 when any is invalid, 2 for a usage error (no such path, no
+workflows found).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from shipyard.core import errors
+from shipyard.spec import discovery, workflow_loader
+
+
+@click.command("validate")
+@click.argument("path", required=False, default=".", type=click.Path(path_type=Path))
+def validate(path: Path) -> None:
+    """Check workflow files (a file, a directory, or a repository; default: here)."""
+    files = _workflow_files(path)
+    here = Path.cwd()
+    problems: list[errors.SpecError] = []
+    workflows = jobs = 0
+    for file in files:
+        shown = discovery.display_path(file, here)
+        try:
+            loaded = workflow_loader.load_workflow_file(file, display_path=shown)
+        except errors.SpecError as problem:
+            problems.append(problem)
+            continue
+        workflows += 1
+        jobs += len(loaded.jobs)
+        click.echo(f"ok: {shown} ({_count(len(loaded.jobs), 'job')})")
+    collected = errors.SpecErrors.collect(problems)
+    if collected is not None:
+        click.echo(collected.render(), err=True)
+        invalid = len(files) - workflows
+        click.echo(f"{invalid} of {_count(len(files), 'workflow')} invalid", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {_count(workflows, 'workflow')}, {_count(jobs, 'job')}")
+
+
+def _workflow_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise errors.UsageError(
+            f"no such file or directory: {path}",
+            hint="give a workflow file, or a repository containing .github/workflows",
+        )
+    files = discovery.find_workflow_files(path)
+    if not files:
+        files = sorted(
+            file
+            for file in path.iterdir()
+            if file.suffix in discovery.WORKFLOW_SUFFIXES and file.is_file()
+        )
+    if not files:
+        searched = ", ".join(f"{path / folder}/" for folder in discovery.WORKFLOW_DIRECTORIES)
+        raise errors.UsageError(
+            f"no workflow files found in {path}",
+            hint=f"workflows are *.yml or *.yaml files in {searched}",
+        )
+    return files
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
