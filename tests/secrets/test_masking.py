@@ -50,7 +50,7 @@ def reference_mask(masker: masking.Masker, text: str) -> str:
     return "".join(pieces)
 
 
-# -- GitHub's own expectations (actions/runner HostContextL0) ------------------------------------
+# -- GitHub's own expectations (actions/runner HostContextL0) --------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,7 @@ def test_githubs_powershell_section_cases(secret: str, raw: str, masked: str) ->
     assert masker_with(secret).mask(raw) == masked
 
 
-# -- values -------------------------------------------------------------------------------------
+# -- values ----------------------------------------------------------------------------------------
 
 
 def test_blank_values_are_ignored() -> None:
@@ -158,7 +158,7 @@ def test_adding_a_value_twice_changes_nothing() -> None:
     assert masker.mask("token-123") == "***"
 
 
-# -- occurrences ----------------------------------------------------------------------------------
+# -- occurrences -----------------------------------------------------------------------------------
 
 
 def test_every_occurrence_is_replaced() -> None:
@@ -209,7 +209,7 @@ def test_masking_a_megabyte_log_with_50_secrets_is_fast() -> None:
     assert elapsed < 0.5, f"masking 1 MB took {elapsed:.3f}s (about 0.04s expected)"
 
 
-# -- streams --------------------------------------------------------------------------------------
+# -- streams ---------------------------------------------------------------------------------------
 
 
 def stream(masker: masking.Masker, chunks: list[str]) -> str:
