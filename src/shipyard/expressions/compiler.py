@@ -102,6 +102,8 @@ class _Compiler:
             return self.filter(target)
         name = node.name
         position = values.index_of(name)[1]
+        if isinstance(node.target, syntax.NamedValue):
+            return _context_property(node.target.name.lower(), name, position)
         return _property(target, name, position)
 
     def index(self, node: syntax.Index) -> Evaluator:
@@ -252,6 +254,25 @@ def _property(target: Evaluator, name: str, position: int | None) -> Evaluator:
         return access(value, name, position)
 
     return member
+
+
+def _context_property(context: str, name: str, position: int | None) -> Evaluator:
+    """``context.name``, the most common shape, without a closure for the context."""
+    get_property = values.get_property
+    access = values.access
+
+    def context_member(state: scope.Scope) -> Any:
+        value = state.values[context]
+        if type(value) is dict:
+            found = value.get(name, _MISSING)
+            if found is _MISSING:
+                found = get_property(value, name)
+                if found is _MISSING:
+                    return None
+            return found
+        return access(value, name, position)
+
+    return context_member
 
 
 def _invoker(spec: functions.FunctionSpec, arguments: Sequence[Evaluator]) -> Evaluator:

@@ -28,6 +28,7 @@ class Expression:
     __slots__ = (
         "_contexts",
         "_evaluator",
+        "_names",
         "called_functions",
         "referenced_contexts",
         "references",
@@ -48,17 +49,20 @@ class Expression:
             if not reference.function:
                 first_uses.setdefault(reference.name.lower(), reference)
         self._contexts = tuple(first_uses.items())
+        self._names = frozenset(first_uses)
         self._evaluator = compiler.compile_tree(tree.root, source)
 
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
 
-    def resolve(self, contexts: Mapping[str, Any]) -> dict[str, Any]:
-        """The contexts this expression references, by lower-case name.
+    def resolve(self, contexts: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The contexts this expression references, by lower-case name (maybe ``contexts``).
 
         Context names match case-insensitively. A referenced context missing from ``contexts`` is
         the parsing error GitHub gives for an unknown name, with the valid names as a hint.
         """
+        if contexts.keys() >= self._names:  # the usual case: lower-case names, all there
+            return contexts  # type: ignore[return-value]
         resolved: dict[str, Any] = {}
         for name, reference in self._contexts:
             value = contexts.get(name, values.MISSING)
@@ -70,7 +74,7 @@ class Expression:
         return resolved
 
     def evaluate_resolved(
-        self, resolved: dict[str, Any], hooks: scope.EvaluationHooks | None = None
+        self, resolved: Mapping[str, Any], hooks: scope.EvaluationHooks | None = None
     ) -> Any:
         """Evaluate against contexts already checked by :meth:`resolve`."""
         return values.normalize(self._evaluator(scope.Scope(resolved, hooks)))

@@ -35,6 +35,8 @@ class FunctionSpec:
 
 
 def _contains(_: scope.Scope, search: Any, item: Any) -> bool:
+    if type(search) is str and type(item) is str:
+        return values.fold_case(item) in values.fold_case(search)
     if values.is_primitive(search):
         if values.is_primitive(item):
             needle = values.fold_case(values.to_string(item))
@@ -183,7 +185,10 @@ def _join(state: scope.Scope, thunks: Sequence[Thunk]) -> str:
 
 
 def _to_json(state: scope.Scope, value: Any) -> str:
-    return json_text.to_json(value, budget=state.charge_text)
+    try:
+        return json_text.to_json(value, budget=state.charge_text)
+    except ValueError as error:
+        raise scope.EvaluationFailure(f"toJSON failed: {error}") from None
 
 
 def _from_json(state: scope.Scope, value: Any) -> Any:

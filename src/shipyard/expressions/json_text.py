@@ -42,7 +42,9 @@ def _scalar(value: Any, kind: int) -> str:
 
 
 def to_json(value: Any, budget: Budget | None = None) -> str:
-    """GitHub's ``toJSON`` of a value. ``budget`` sees every piece before it is written."""
+    """GitHub's ``toJSON`` of a value. ``budget`` sees every piece before it is written.
+
+    Raises ValueError for a value that contains itself."""
     pieces: list[str] = []
     for piece in _pieces(value):
         if budget is not None:
@@ -68,16 +70,19 @@ def _pieces(value: Any) -> Iterator[str]:
     """The text of a value, piece by piece, walking containers with an explicit stack."""
     text, children = _opening(value, values.kind_of(value))
     yield text
-    # Each frame: the container's items, its closing bracket, whether an item was written yet.
-    stack: list[tuple[Iterator[tuple[str | None, Any]], str, list[bool]]] = []
+    # Each frame: the container, its items, its closing bracket, whether an item was written yet.
+    stack: list[tuple[int, Iterator[tuple[str | None, Any]], str, list[bool]]] = []
+    open_containers: set[int] = set()
     if children is not None:
-        stack.append((children, "]" if text == "[" else "}", [False]))
+        stack.append((id(value), children, "]" if text == "[" else "}", [False]))
+        open_containers.add(id(value))
     while stack:
-        items, closing, started = stack[-1]
+        identity, items, closing, started = stack[-1]
         entry = next(items, None)
         indent = "  " * len(stack)
         if entry is None:
             stack.pop()
+            open_containers.discard(identity)
             yield f"\n{'  ' * len(stack)}{closing}"
             continue
         key, item = entry
@@ -87,7 +92,10 @@ def _pieces(value: Any) -> Iterator[str]:
         text, children = _opening(item, values.kind_of(item))
         yield prefix + text
         if children is not None:
-            stack.append((children, "]" if text == "[" else "}", [False]))
+            if id(item) in open_containers:
+                raise ValueError("the value contains itself, so it has no JSON text")
+            stack.append((id(item), children, "]" if text == "[" else "}", [False]))
+            open_containers.add(id(item))
 
 
 class JSONError(ValueError):

@@ -6,7 +6,7 @@ and hashes files; without a hook those functions are an evaluation error.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,13 +39,14 @@ class EvaluationFailure(Exception):
 class Scope:
     """The state of one evaluation.
 
-    ``values`` maps each referenced context, by lower-case name, to its value; ``memory`` counts
+    ``values`` maps each referenced context, by lower-case name, to its value (it may be the
+    caller's own mapping, and is never changed); ``memory`` counts
     the bytes of the strings the evaluation holds (see :data:`limits.MAX_MEMORY_BYTES`).
     """
 
     __slots__ = ("hooks", "memory", "values")
 
-    def __init__(self, context_values: dict[str, Any], hooks: EvaluationHooks | None) -> None:
+    def __init__(self, context_values: Mapping[str, Any], hooks: EvaluationHooks | None) -> None:
         self.values = context_values
         self.hooks = hooks
         self.memory = 0
