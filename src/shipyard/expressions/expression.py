@@ -62,7 +62,7 @@ class Expression:
         the parsing error GitHub gives for an unknown name, with the valid names as a hint.
         """
         if contexts.keys() >= self._names:  # the usual case: lower-case names, all there
-            return contexts  # type: ignore[return-value]
+            return contexts
         resolved: dict[str, Any] = {}
         for name, reference in self._contexts:
             value = contexts.get(name, values.MISSING)
