@@ -25,7 +25,7 @@ class Cancellable(Protocol):
 @dataclass
 class _Group:
     running: Cancellable | None = None
-    pending: tuple[Cancellable, asyncio.Future[None]] | None = None
+    pending: tuple[Cancellable, asyncio.Future[object]] | None = None
     released: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -46,15 +46,15 @@ class Groups:
             if cancel_in_progress:
                 group.running.cancel()
             if group.pending is not None:
-                older, waiter = group.pending
+                older, older_waiter = group.pending
                 older.cancel()
-                if not waiter.done():
-                    waiter.set_result(None)
-            waiter = asyncio.get_running_loop().create_future()
+                if not older_waiter.done():
+                    older_waiter.set_result(None)
+            waiter: asyncio.Future[object] = asyncio.get_running_loop().create_future()
             group.pending = (job, waiter)
             while group.running is not None and not job.cancelled:
                 group.released.clear()
-                released = asyncio.ensure_future(group.released.wait())
+                released: asyncio.Future[object] = asyncio.ensure_future(group.released.wait())
                 await asyncio.wait({released, waiter}, return_when=asyncio.FIRST_COMPLETED)
                 released.cancel()
             if group.pending is not None and group.pending[0] is job:

@@ -150,16 +150,21 @@ class Engine:
 
     def _combinations(
         self, spec: workflow.Job, contexts: Mapping[str, Any]
-    ) -> list[dict[str, Any] | None]:
+    ) -> list[tuple[int, int, dict[str, Any] | None]]:
+        """(index, total, combination) of each instance to run; ``--matrix`` filters them."""
         if spec.strategy is None:
-            return [None]
-        combos = reusable.expand_matrix(spec, contexts)
+            return [(0, 1, None)]
+        every = reusable.expand_matrix(spec, contexts)
+        combos: list[tuple[int, int, dict[str, Any] | None]] = [
+            (index, len(every), combo) for index, combo in enumerate(every)
+        ]
         wanted = self.run.options.matrix
         if wanted:
             combos = [
-                combo
-                for combo in combos
-                if all(
+                (index, total, combo)
+                for index, total, combo in combos
+                if combo is not None
+                and all(
                     expressions.to_string(combo.get(key)) == value for key, value in wanted.items()
                 )
             ]
@@ -169,7 +174,7 @@ class Engine:
                     + ", ".join(f"{k}={v}" for k, v in wanted.items()),
                     hint="run with --dry-run to see the combinations",
                 )
-        return list(combos)
+        return combos
 
     def _report_unstarted(
         self,
@@ -203,7 +208,7 @@ class Engine:
         self,
         spec: workflow.Job,
         needs: dict[str, Any],
-        combinations: list[dict[str, Any] | None],
+        combinations: list[tuple[int, int, dict[str, Any] | None]],
     ) -> JobResult:
         strategy = spec.strategy
         contexts = self._job_contexts(needs)
@@ -218,12 +223,12 @@ class Engine:
         outcomes: list[job.JobOutcome] = []
         tripped = False
 
-        async def one(index: int, combo: dict[str, Any] | None) -> None:
+        async def one(index: int, total: int, combo: dict[str, Any] | None) -> None:
             nonlocal tripped
             strategy_context = {
                 "fail-fast": fail_fast,
                 "job-index": index,
-                "job-total": len(combinations),
+                "job-total": total,
                 "max-parallel": max_parallel,
             }
             ref = self._job_ref(spec, combo, contexts)
@@ -248,7 +253,7 @@ class Engine:
                     if sibling is not runner:
                         sibling.cancel()
 
-        await asyncio.gather(*(one(i, combo) for i, combo in enumerate(combinations)))
+        await asyncio.gather(*(one(*combination) for combination in combinations))
         return _aggregate(outcomes)
 
     def _job_ref(

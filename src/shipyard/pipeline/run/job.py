@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Mapping
@@ -22,7 +23,7 @@ from typing import Any
 from shipyard import expressions
 from shipyard.core import errors
 from shipyard.pipeline import hashfiles
-from shipyard.pipeline.run import events, github_context, process, state, steps
+from shipyard.pipeline.run import events, github_context, process, state, steps, uses
 from shipyard.spec import workflow
 
 
@@ -96,6 +97,9 @@ class JobRunner:
         timer: asyncio.TimerHandle | None = None
         outputs: dict[str, str] = {}
         try:
+            for step in self.job.steps:
+                if step.uses is not None:
+                    uses.check_available(step.uses, self.run.options.home)
             self._evaluate_job_environment()
             minutes = self._number(self.job.timeout_minutes, "timeout-minutes")
             timer = loop.call_later(minutes * 60, self._time_out)
@@ -110,11 +114,13 @@ class JobRunner:
             if timer is not None:
                 timer.cancel()
             await process.end_tracked(self._tracking_id, self.run.options.kill_grace)
+            # RUNNER_TEMP is per job, as on GitHub; what steps left there may be secret.
+            shutil.rmtree(self.paths.temp, ignore_errors=True)
         if self.timed_out:
-            minutes = self.job.timeout_minutes
             self._job_error(
                 errors.ExecutionError(
-                    f"The job has exceeded the maximum execution time of {minutes} minutes."
+                    "The job has exceeded the maximum execution time of "
+                    f"{self.job.timeout_minutes} minutes."
                 )
             )
         conclusion = self._conclusion()

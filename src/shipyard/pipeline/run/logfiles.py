@@ -37,9 +37,8 @@ class LogFiles:
             handle.write(f"{stamp} {prefix}{event.text}\n")
         elif isinstance(event, events.StepFinished):
             key = (event.job.key, event.index)
-            handle = self._open.pop(key, None)
-            if handle is not None:
-                handle.close()
+            if key in self._open:
+                self._open.pop(key).close()
         elif isinstance(event, events.RunFinished):
             for handle in self._open.values():
                 handle.close()

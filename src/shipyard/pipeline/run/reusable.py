@@ -218,7 +218,8 @@ def _load(path: Path, spec: workflow.Job) -> workflow.Workflow:
             key_path=spec.source.path_of("uses"),
             hint="the path is relative to the repository root, e.g. ./.github/workflows/build.yml",
         )
-    return workflow_loader.load_workflow_file(path, display_path=spec.uses.removeprefix("./"))
+    display = (spec.uses or "").removeprefix("./")
+    return workflow_loader.load_workflow_file(path, display_path=display)
 
 
 def _passed_secrets(

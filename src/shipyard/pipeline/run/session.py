@@ -106,7 +106,8 @@ def execute(
 async def _main(run: state.RunState, observers: Sequence[events.Observer]) -> RunOutcome:
     collector = report.RunReport()
     files = logfiles.LogFiles(run.run_dir)
-    for observer in (collector, files, *observers):
+    everyone: list[events.Observer] = [collector, files, *observers]
+    for observer in everyone:
         run.broadcaster.subscribe(observer)
     started = time.monotonic()
     run.broadcaster.notify(

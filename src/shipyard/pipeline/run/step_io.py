@@ -82,10 +82,14 @@ class StepIO:
         return variables
 
     def collect_files(self) -> None:
-        """Read the step files back into ``effects``; a malformed file fails the step."""
+        """Read the step files back into ``effects`` and delete them (they may hold secrets).
+
+        A malformed file fails the step.
+        """
         for variable, path in self._files.items():
             try:
                 text = path.read_text(encoding="utf-8", errors="replace")
+                path.unlink()
             except FileNotFoundError:
                 continue
             if not text:
@@ -100,7 +104,16 @@ class StepIO:
         if variable == "GITHUB_PATH":
             self.effects.path.extend(envfiles.parse_path_file(text))
         elif variable == "GITHUB_STEP_SUMMARY":
-            self.effects.summary += text
+            problem = envfiles.step_summary_error(len(text.encode("utf-8")))
+            if problem is not None:
+                self.warning(problem)
+            else:
+                self.effects.summary += text
+        elif variable == "GITHUB_ENV":
+            updates = envfiles.parse_env_file(text, file_name=variable)
+            for refusal in updates.refusals:
+                self.error(refusal)
+            self.effects.env.update(dict(updates.variables))
         else:
             pairs = envfiles.parse_key_value_file(text, file_name=variable)
             target = {
@@ -134,6 +147,8 @@ class StepIO:
             self._emit("", kind="group-end")
         elif isinstance(event, commands.Annotation):
             self._annotate(event)
+        elif isinstance(event, commands.CommandFailed):
+            self.effects.errors.append(f"workflow command failed: {event.command}")
 
     def _annotate(self, annotation: commands.Annotation) -> None:
         if annotation.level == "debug":

@@ -26,12 +26,18 @@ class StepHost(Protocol):
     ref: events.JobRef
     paths: github_context.JobPaths
     status: events.Conclusion
-    cancelled: bool
     steps_context: dict[str, Any]
-    exported_env: dict[str, str]
-    path_additions: list[str]
     base_env: dict[str, str]
     summary: str
+
+    @property
+    def cancelled(self) -> bool: ...
+
+    @property
+    def exported_env(self) -> dict[str, str]: ...
+
+    @property
+    def path_additions(self) -> list[str]: ...
 
     @property
     def env_context(self) -> dict[str, str]: ...
@@ -266,16 +272,19 @@ class StepRunner:
         shell = step.shell or job.default_shell()
         command = shells.resolve(shell)
         path = job.paths.temp / f"{uuid.uuid4().hex}{command.extension}"
-        path.write_text(script, encoding="utf-8")
-        argv = command.argv(str(path))
         cwd = self._working_directory(contexts)
-        return await process.run(
-            argv,
-            cwd=cwd,
-            env=io.env,
-            on_line=io.on_line,
-            kill_grace=job.run.options.kill_grace,
-        )
+        path.write_text(script, encoding="utf-8")
+        try:
+            return await process.run(
+                command.argv(str(path)),
+                cwd=cwd,
+                env=io.env,
+                on_line=io.on_line,
+                kill_grace=job.run.options.kill_grace,
+            )
+        finally:
+            # The rendered script may hold secrets: it lives only while the step runs.
+            path.unlink(missing_ok=True)
 
     def _working_directory(self, contexts: Mapping[str, Any]) -> Path:
         job, step = self.job, self.step
