@@ -133,8 +133,14 @@ class Harness:
 
 @pytest.fixture(scope="session")
 def tool_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One tool cache for the whole session, so slow first-time work happens once."""
-    return tmp_path_factory.mktemp("tool-cache")
+    """One tool cache for the session, shared by xdist workers, so slow first-time work (a
+    template venv per interpreter) happens once; the actions make sharing it safe."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the session's directory, above each worker's own
+    shared = base / "shared-tool-cache"
+    shared.mkdir(exist_ok=True)
+    return shared
 
 
 @pytest.fixture

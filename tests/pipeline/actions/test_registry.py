@@ -11,6 +11,7 @@ def test_the_builtins_are_keyed_by_lower_case_owner_and_repo() -> None:
     assert sorted(registry.BUILTINS) == [
         "actions/checkout",
         "actions/download-artifact",
+        "actions/setup-python",
         "actions/upload-artifact",
     ]
 

@@ -19,11 +19,13 @@ from shipyard.pipeline.actions import (
     checkout,
     download_artifact,
     interface,
+    setup_python,
     upload_artifact,
 )
 
 _BUILTIN_ACTIONS: tuple[interface.BuiltinAction, ...] = (
     checkout.Checkout(),
+    setup_python.SetupPython(),
     upload_artifact.UploadArtifact(),
     download_artifact.DownloadArtifact(),
 )
