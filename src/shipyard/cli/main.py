@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "validate": ("shipyard.cli.validate_command", "validate", "Check workflow files."),
     "run": ("shipyard.cli.run_command", "run", "Run a workflow on this machine."),
     "expr": ("shipyard.cli.expr_command", "expr", "Evaluate a ${{ }} expression."),
+    "cache": ("shipyard.cli.cache_command", "cache", "Inspect and prune the cache."),
 }
 
 
