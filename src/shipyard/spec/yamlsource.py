@@ -17,8 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 from shipyard.core import errors
 from shipyard.spec import yaml_errors
@@ -40,53 +39,79 @@ _INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
 _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
 _INF = re.compile(r"[-+]?\.(?:inf|Inf|INF)")
 _NAN = re.compile(r"\.(?:nan|NaN|NAN)")
-# Characters YAML forbids in a stream (YAML 1.2, production [1] c-printable).
-_UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Characters YAML forbids in a stream: the complement of production [1] c-printable of YAML 1.2
+# (written out, since a negated class over all of Unicode takes milliseconds to compile).
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
-@dataclass(slots=True, eq=False)
+# Plain classes with slots rather than dataclasses: a tree has thousands of nodes, and a
+# dataclass costs a millisecond of start-up per class to build.
+
+
 class ScalarNode:
     """A scalar: its resolved ``value``, the ``text`` as written, and where it starts."""
 
-    value: ScalarValue
-    text: str
-    location: errors.SourceLocation
-    plain: bool = True
-    size: int = 1
+    __slots__ = ("location", "plain", "size", "text", "value")
+
+    def __init__(
+        self, value: ScalarValue, text: str, location: errors.SourceLocation, plain: bool = True
+    ) -> None:
+        self.value = value
+        self.text = text
+        self.location = location
+        self.plain = plain
+        self.size = 1
+
+    def __repr__(self) -> str:
+        return f"ScalarNode({self.value!r} at {self.location})"
 
 
-@dataclass(slots=True, eq=False)
 class SequenceNode:
     """A list; ``size`` counts every value below it, aliases expanded."""
 
-    items: list[Node]
-    location: errors.SourceLocation
-    size: int = 1
+    __slots__ = ("items", "location", "size")
+
+    def __init__(self, items: list[Node], location: errors.SourceLocation) -> None:
+        self.items = items
+        self.location = location
+        self.size = 1
+
+    def __repr__(self) -> str:
+        return f"SequenceNode({len(self.items)} items at {self.location})"
 
 
-@dataclass(slots=True, eq=False)
 class Entry:
     """One ``key: value`` of a mapping, with the key's own position (for unknown-key errors)."""
 
-    key: str
-    key_location: errors.SourceLocation
-    value: Node
+    __slots__ = ("key", "key_location", "value")
+
+    def __init__(self, key: str, key_location: errors.SourceLocation, value: Node) -> None:
+        self.key = key
+        self.key_location = key_location
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"Entry({self.key!r} at {self.key_location})"
 
 
-@dataclass(slots=True, eq=False)
 class MappingNode:
     """A mapping; ``entries`` keeps the file's order, merge keys (``<<``) already applied."""
 
-    entries: dict[str, Entry]
-    location: errors.SourceLocation
-    size: int = 1
+    __slots__ = ("entries", "location", "size")
+
+    def __init__(self, entries: dict[str, Entry], location: errors.SourceLocation) -> None:
+        self.entries = entries
+        self.location = location
+        self.size = 1
+
+    def __repr__(self) -> str:
+        return f"MappingNode({list(self.entries)} at {self.location})"
 
 
 Node: TypeAlias = ScalarNode | SequenceNode | MappingNode
 
 
-@dataclass(frozen=True, slots=True)
-class Document:
+class Document(NamedTuple):
     """A parsed file: its root node (None when the file holds no document) and its problems.
 
     ``problems`` are errors the parser could recover from (a duplicate key, an unsupported tag);
@@ -190,17 +215,17 @@ class _Frame:
         self.pairs: list[tuple[ScalarNode, Node]] = []
 
 
-@dataclass(slots=True)
 class _Composer:
     """Builds nodes from parser events with an explicit stack (no recursion to overflow)."""
 
-    path: str
-    problems: list[errors.SpecError] = field(default_factory=list)
-    anchors: dict[str, Node] = field(default_factory=dict)
-    open_anchors: set[str] = field(default_factory=set)
-    stack: list[_Frame] = field(default_factory=list)
-    root: Node | None = None
-    documents: int = 0
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.problems: list[errors.SpecError] = []
+        self.anchors: dict[str, Node] = {}
+        self.open_anchors: set[str] = set()
+        self.stack: list[_Frame] = []
+        self.root: Node | None = None
+        self.documents = 0
 
     def compose(self, stream: Iterator[Any]) -> Node | None:
         from ruamel.yaml import events
