@@ -107,7 +107,7 @@ def _check_or_refuse(
             node.location,
             path,
             "expressions are not allowed here",
-            "write the value itself; a workflow's `defaults` are read before any context exists",
+            "write the value itself; GitHub evaluates no `${{ }}` in this key",
         )
         return
     workflow_expressions.check(reader, value, key_pattern, node.location, path)
