@@ -304,3 +304,15 @@ def test_relocate_rewrites_paths_and_falls_back_to_a_trampoline(tmp_path: Path) 
     assert (long / "bin" / "pip").read_text() == (
         f"#!/bin/sh\n'''exec' \"{long}/bin/python3\" \"$0\" \"$@\"\n' '''\nimport pip\n"
     )
+
+
+@pytest.mark.skipif(shutil.which("uv") is None, reason="uv is not installed")
+def test_uv_on_path_is_asked_for_its_pythons(machine: Harness) -> None:
+    uv = shutil.which("uv")
+    assert uv is not None
+    machine.env["PATH"] += f":{Path(uv).parent}"
+    io = machine.run(ACTION, {"python-version": "3.12", "update-environment": "false"})
+    assert [argv[1:5] for argv in io.ran("uv")] == [
+        ["python", "list", "--only-installed", "--output-format"]
+    ]
+    assert io.outputs["python-version"] == (PY312.name if PY312 else "")

@@ -20,12 +20,14 @@ from shipyard.pipeline.actions import (
     download_artifact,
     interface,
     setup_python,
+    setup_uv,
     upload_artifact,
 )
 
 _BUILTIN_ACTIONS: tuple[interface.BuiltinAction, ...] = (
     checkout.Checkout(),
     setup_python.SetupPython(),
+    setup_uv.SetupUv(),
     upload_artifact.UploadArtifact(),
     download_artifact.DownloadArtifact(),
 )
