@@ -132,3 +132,15 @@ def test_a_loader_can_place_an_error_in_its_file() -> None:
         "x", kind="evaluation", expression="e", location=where, hint="h"
     )
     assert direct.headline() == ".github/workflows/ci.yml:14:9: x"
+
+
+def test_errors_survive_pickling_for_worker_processes() -> None:
+    import pickle
+
+    with pytest.raises(expressions.ExpressionError) as caught:
+        expressions.evaluate("1 <", {})
+    where = errors.SourceLocation("ci.yml", 3, 5)
+    restored = pickle.loads(pickle.dumps(caught.value.at(location=where)))
+    assert type(restored) is type(caught.value)
+    assert (restored.kind, restored.position, restored.location) == ("parsing", 3, where)
+    assert restored.render() == caught.value.at(location=where).render()

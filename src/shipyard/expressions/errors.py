@@ -8,7 +8,7 @@ in UTF-16 code units, as GitHub counts them.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from shipyard.core import errors
 
@@ -46,12 +46,23 @@ class ExpressionError(errors.ShipyardError):
         self, *, location: errors.SourceLocation | None = None, key_path: str | None = None
     ) -> ExpressionError:
         """The same error, placed in a file: ``raise error.at(location=...) from error``."""
-        placed = type(self).__new__(type(self))
-        placed.__dict__.update(self.__dict__)
-        Exception.__init__(placed, *self.args)
+        placed = _restore(type(self), self.args, dict(self.__dict__))
         placed.location = location if location is not None else self.location
         placed.key_path = key_path if key_path is not None else self.key_path
         return placed
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only arguments defeat the default pickling; errors cross process boundaries.
+        return _restore, (type(self), self.args, dict(self.__dict__))
+
+
+def _restore(
+    cls: type[ExpressionError], args: tuple[Any, ...], state: dict[str, Any]
+) -> ExpressionError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 def utf16_position(text: str, index: int) -> int:
