@@ -68,6 +68,8 @@ def _check_item(item: str, field: _Field) -> None:
     if base == "*":
         return
     start, dash, end = base.partition("-")
+    if dash and not (start and end):
+        raise CronError(f"`{base}` is not a valid {field.name}")
     first = _value(start, field)
     if dash:
         last = _value(end, field)
