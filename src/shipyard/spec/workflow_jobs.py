@@ -192,6 +192,8 @@ class _JobReader:
             workflow_expressions.check(self.reader, text, _JOB + "runs-on", item.location, path)
         if isinstance(node, yamlsource.ScalarNode):
             return found[0][0] if found else None
+        if not node.items if isinstance(node, yamlsource.SequenceNode) else False:
+            self.reader.error(node.location, path, "`runs-on` names no runner", _RUNS_ON_HINT)
         return [text for text, _ in found]
 
     def _runner_group(self, node: yamlsource.MappingNode, path: str) -> workflow.Value:
@@ -321,6 +323,14 @@ class _JobReader:
         path = join(self.path, "uses")
         uses = self.reader.string(node, path, strict=True, non_empty=True)
         if uses is None:
+            return None
+        if node_reader.is_expression(uses):
+            self.reader.error(
+                node.location,
+                path,
+                "expressions are not allowed in `uses`",
+                "name the workflow file itself; GitHub resolves `uses` before any context exists",
+            )
             return None
         if _LOCAL_WORKFLOW.fullmatch(uses) or _REMOTE_WORKFLOW.fullmatch(uses):
             return uses
