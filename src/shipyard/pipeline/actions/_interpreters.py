@@ -126,22 +126,30 @@ async def discover(
 def _candidates(
     env: Mapping[str, str], locations: Locations, uv_listed: Iterable[Path]
 ) -> Iterable[_Candidate]:
-    for directory in _process.search_path(env):
-        if directory.name != "shims":
-            yield from _in_directory(directory, "PATH")
+    listed: set[str] = set()  # real paths of directories already read (/bin is /usr/bin here)
+
+    def directory(path: Path, source: str) -> Iterable[_Candidate]:
+        real = os.path.realpath(path)
+        if real not in listed:
+            listed.add(real)
+            yield from _in_directory(path, source)
+
+    for entry in _process.search_path(env):
+        if entry.name != "shims":
+            yield from directory(entry, "PATH")
     home = _process.home(env)
     pyenv_root = Path(env.get("PYENV_ROOT") or home / ".pyenv")
     for version in _sorted_entries(pyenv_root / "versions"):
-        yield from _in_directory(version / "bin", "pyenv")
+        yield from directory(version / "bin", "pyenv")
     for path in uv_listed:
         if path.parent.name != "shims" and path.is_file() and not _is_script(path):
             yield _Candidate(path, "uv")
     data_home = Path(env.get("XDG_DATA_HOME") or home / ".local" / "share")
     uv_root = Path(env.get("UV_PYTHON_INSTALL_DIR") or data_home / "uv" / "python")
     for installation in _sorted_entries(uv_root):
-        yield from _in_directory(installation / "bin", "uv")
-    for directory in locations.system:
-        yield from _in_directory(directory, "system")
+        yield from directory(installation / "bin", "uv")
+    for system in locations.system:
+        yield from directory(system, "system")
 
 
 def _in_directory(directory: Path, source: str) -> Iterable[_Candidate]:
