@@ -8,8 +8,6 @@ scheduler.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
@@ -19,12 +17,16 @@ FIELDS_HINT = (
 )
 
 
-@dataclass(frozen=True, slots=True)
 class _Field:
-    name: str
-    low: int
-    high: int
-    names: dict[str, int]
+    """One of the five fields: its name, its range and the names it accepts for numbers."""
+
+    __slots__ = ("high", "low", "name", "names")
+
+    def __init__(self, name: str, low: int, high: int, names: dict[str, int]) -> None:
+        self.name = name
+        self.low = low
+        self.high = high
+        self.names = names
 
 
 _FIELDS = (
