@@ -21,6 +21,10 @@ def read_triggers(
 ) -> workflow.Triggers:
     """The triggers of ``on``; problems go to ``reader``, positions to ``locations``."""
     builder = _Triggers(reader, locations)
+    if isinstance(node, yamlsource.MappingNode | yamlsource.SequenceNode) and node.size == 1:
+        reader.error(
+            node.location, "on", "`on` names no events", "name the events, e.g. `on: [push]`"
+        )
     if isinstance(node, yamlsource.MappingNode):
         for name, entry in node.entries.items():
             builder.event(name, entry)
