@@ -201,8 +201,10 @@ def test_unsupported_inputs_warn_and_check_out_anyway(source: Path, harness: Har
 
 
 def test_a_second_checkout_cleans_and_reuses_the_clone(source: Path, harness: Harness) -> None:
-    harness.run(ACTION)
+    git(source, "branch", "feature", "HEAD~1")
+    harness.run(ACTION, {"fetch-depth": "0"})
     workspace = harness.workspace
+    assert "refs/remotes/origin/feature" in git(workspace, "branch", "--all", "--format=%(refname)")
     (workspace / "stray.txt").write_text("left by a step\n")
     (workspace / "src" / "app.py").write_text("edited\n")
 
@@ -212,6 +214,10 @@ def test_a_second_checkout_cleans_and_reuses_the_clone(source: Path, harness: Ha
     assert (workspace / "src" / "app.py").read_text() == "print('v3')\n"
     assert log_of(workspace) == ["commit 3", "commit 2"]
     assert not any(argv[1] in ("init", "clone") for argv in io.ran("git"))
+    assert git(workspace, "branch", "--all", "--format=%(refname)").split() == [
+        "refs/heads/main",
+        "refs/remotes/origin/main",
+    ]
 
 
 def test_existing_files_that_are_not_a_clone_are_deleted_first(

@@ -189,6 +189,11 @@ class _Git:
     async def status(self, *args: str) -> int:
         return await self.io.run_command(["git", *args], cwd=self.cwd, env=self.env)
 
+    async def shell(self, script: str) -> None:
+        status = await self.io.run_command(["/bin/sh", "-c", script], cwd=self.cwd, env=self.env)
+        if status != 0:
+            raise interface.ActionFailed(f"`{script}` failed with exit status {status}")
+
     async def run(self, *args: str) -> None:
         status = await self.status(*args)
         if status != 0:
@@ -210,8 +215,8 @@ async def _prepare_target(
 ) -> None:
     """Make the target an empty directory or a reusable clone of ``source`` (as v4 does)."""
     target = settings.target
-    if target.is_symlink() or (target.exists() and not target.is_dir()):
-        target.unlink()
+    if not target.is_dir() and (target.exists() or target.is_symlink()):
+        target.unlink()  # a file (or a dangling link) where the repository should go
     target.mkdir(parents=True, exist_ok=True)
     if (target / ".git").is_dir() and await _reuse_clone(git, io, settings, source):
         return
@@ -229,11 +234,9 @@ async def _reuse_clone(
     for lock in ("index.lock", "shallow.lock"):
         (settings.target / ".git" / lock).unlink(missing_ok=True)
     await git.status("checkout", "--quiet", "--detach")
-    refs = await git.output(
-        "for-each-ref", "--format=%(refname)", "refs/heads", "refs/remotes/origin"
-    )
-    for refname in refs.split():
-        await git.run("update-ref", "-d", refname)
+    # Drop every branch and remote-tracking branch in one process, as v4 does before fetching.
+    drop = "git for-each-ref --format='delete %(refname)' refs/heads refs/remotes/origin"
+    await git.shell(f"{drop} | git update-ref --no-deref --stdin")
     if not settings.clean:
         return True
     if await git.status("clean", "-ffdx") == 0 and await git.status("reset", "--hard", "HEAD") == 0:
