@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,17 @@ def test_a_workspace_given_through_a_link_is_the_same_workspace(workspace: Path)
     alias = workspace.parent / "alias"
     alias.symlink_to(workspace, target_is_directory=True)
     assert hashfiles.hash_files(alias, ["README.md"]) == _digest(b"readme")
+
+
+def test_escaped_wildcards_are_literal(workspace: Path) -> None:
+    (workspace / "star*.txt").write_bytes(b"star")
+    (workspace / "starry.txt").write_bytes(b"starry")
+    assert hashfiles.hash_files(workspace, ["star\\*.txt"]) == _digest(b"star")
+    assert hashfiles.hash_files(workspace, ["star*.txt"]) == _digest(b"star", b"starry")
+
+
+def test_many_wildcards_against_a_long_name_stay_fast(workspace: Path) -> None:
+    (workspace / ("a" * 200)).write_bytes(b"long")
+    start = time.perf_counter()
+    assert hashfiles.hash_files(workspace, ["*a*a*a*a*a*a*a*a*a*a*b"]) == ""
+    assert time.perf_counter() - start < 2

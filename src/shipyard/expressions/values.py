@@ -27,7 +27,8 @@ MISSING: Final[Any] = object()
 """What a lookup returns for an absent property (``None`` is a present null)."""
 
 _EXACT_INTEGERS: Final = 2**53
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# Possessive quantifiers: a long string that is almost a number must not backtrack (quadratic).
+_DECIMAL = re.compile(r"[+-]?+(?:[0-9]++(?:\.[0-9]*+)?+|\.[0-9]++)(?:[eE][+-]?+[0-9]++)?+")
 _HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")
 _OCTAL_DIGITS: Final = frozenset("01234567")
 _DOTLESS_I: Final = "\u0131"

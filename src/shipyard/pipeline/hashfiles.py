@@ -19,7 +19,6 @@ from __future__ import annotations
 import enum
 import hashlib
 import os
-import re
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -48,7 +47,130 @@ class _Globstar:
 
 
 GLOBSTAR: Final = _Globstar()
-Segment = str | re.Pattern[str] | _Globstar
+
+
+class _Wildcard:
+    """``*`` (any run of characters) or ``?`` (one character) in a glob segment."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+_STAR: Final = _Wildcard("*")
+_ANY: Final = _Wildcard("?")
+
+
+@dataclass(frozen=True)
+class _CharacterSet:
+    """``[abc]``, ``[a-z]``, ``[!abc]``: one character in (or, negated, not in) the ranges."""
+
+    ranges: tuple[tuple[str, str], ...]
+    negate: bool
+
+    def __contains__(self, character: object) -> bool:
+        inside = any(low <= character <= high for low, high in self.ranges)  # type: ignore[operator]
+        return inside != self.negate
+
+
+@dataclass(frozen=True)
+class _Glob:
+    """A segment with ``*``, ``?`` or ``[...]`` in it.
+
+    Matched with the two-pointer wildcard algorithm, so a pattern such as ``*a*a*a*b`` costs at
+    most the product of the two lengths (a regular expression could backtrack exponentially).
+    """
+
+    items: tuple[str | _CharacterSet | _Wildcard, ...]  # a literal character, a set, * or ?
+
+    def match(self, name: str) -> bool:
+        items = self.items
+        item = position = 0
+        star_item, star_position = -1, 0
+        while position < len(name):
+            if item < len(items) and items[item] is _STAR:
+                star_item, star_position = item, position
+                item += 1
+            elif item < len(items) and _one(items[item], name[position]):
+                item += 1
+                position += 1
+            elif star_item >= 0:
+                star_position += 1
+                item, position = star_item + 1, star_position
+            else:
+                return False
+        while item < len(items) and items[item] is _STAR:
+            item += 1
+        return item == len(items)
+
+
+def _one(item: str | _CharacterSet | _Wildcard, character: str) -> bool:
+    if isinstance(item, str):
+        return item == character
+    if isinstance(item, _CharacterSet):
+        return character in item
+    return item is _ANY
+
+
+def _parse_glob(segment: str) -> _Glob:
+    """A segment with glob characters (``\\`` escapes the next character)."""
+    items: list[str | _CharacterSet | _Wildcard] = []
+    index = 0
+    while index < len(segment):
+        character = segment[index]
+        if character == "\\" and index + 1 < len(segment):
+            items.append(segment[index + 1])
+            index += 2
+        elif character == "*":
+            if not items or items[-1] is not _STAR:
+                items.append(_STAR)
+            index += 1
+        elif character == "?":
+            items.append(_ANY)
+            index += 1
+        elif character == "[" and (closing := _set_end(segment, index)) > 0:
+            items.append(_character_set(segment[index + 1 : closing]))
+            index = closing + 1
+        else:
+            items.append(character)
+            index += 1
+    return _Glob(tuple(items))
+
+
+def _character_set(members: str) -> _CharacterSet:
+    negate = members[:1] in ("!", "^")
+    characters: list[str] = []
+    index = 1 if negate else 0
+    while index < len(members):
+        if members[index] == "\\" and index + 1 < len(members):
+            index += 1
+        characters.append(members[index])
+        index += 1
+    ranges: list[tuple[str, str]] = []
+    index = 0
+    while index < len(characters):
+        if index + 2 < len(characters) and characters[index + 1] == "-":
+            ranges.append((characters[index], characters[index + 2]))
+            index += 3
+        else:
+            ranges.append((characters[index], characters[index]))
+            index += 1
+    return _CharacterSet(tuple(ranges), negate)
+
+
+def _set_end(segment: str, start: int) -> int:
+    """The index of the ``]`` closing the set opened at ``start`` (a leading ``]`` is a member)."""
+    index = start + 1
+    if index < len(segment) and segment[index] in "!^":
+        index += 1
+    if index < len(segment) and segment[index] == "]":
+        index += 1
+    return segment.find("]", index)
+
+
+Segment = str | _Glob | _Globstar
 
 
 @dataclass(frozen=True)
@@ -106,8 +228,8 @@ def _matches(parts: Sequence[str], segments: Sequence[Segment], *, partial: bool
 def _segment_matches(segment: Segment, part: str) -> bool:
     if isinstance(segment, str):
         return segment == part
-    if isinstance(segment, re.Pattern):
-        return segment.fullmatch(part) is not None
+    if isinstance(segment, _Glob):
+        return segment.match(part)
     return True
 
 
@@ -135,44 +257,6 @@ def _literal(segment: str) -> str | None:
         literal.append(character)
         index += 1
     return "".join(literal)
-
-
-def _glob_regex(segment: str) -> re.Pattern[str]:
-    """A segment with glob characters as a regular expression for one path segment."""
-    pieces: list[str] = []
-    index = 0
-    while index < len(segment):
-        character = segment[index]
-        if character == "\\" and index + 1 < len(segment):
-            pieces.append(re.escape(segment[index + 1]))
-            index += 2
-        elif character == "*":
-            pieces.append(".*")
-            index += 1
-        elif character == "?":
-            pieces.append(".")
-            index += 1
-        elif character == "[" and (closing := _set_end(segment, index)) > 0:
-            members = segment[index + 1 : closing]
-            negate = members[:1] in ("!", "^")
-            members = members[1:] if negate else members
-            escaped = "".join("\\" + c if c in "\\]^[" else c for c in members)
-            pieces.append(f"[{'^' if negate else ''}{escaped}]")
-            index = closing + 1
-        else:
-            pieces.append(re.escape(character))
-            index += 1
-    return re.compile("".join(pieces), re.DOTALL)
-
-
-def _set_end(segment: str, start: int) -> int:
-    """The index of the ``]`` closing the set opened at ``start`` (a leading ``]`` is a member)."""
-    index = start + 1
-    if index < len(segment) and segment[index] in "!^":
-        index += 1
-    if index < len(segment) and segment[index] == "]":
-        index += 1
-    return segment.find("]", index)
 
 
 def _compile(line: str, workspace: str) -> list[_Pattern]:
@@ -204,7 +288,7 @@ def _compile(line: str, workspace: str) -> list[_Pattern]:
         if segment == "**":
             segments.append(GLOBSTAR)
         else:
-            segments.append(literal if literal is not None else _glob_regex(segment))
+            segments.append(literal if literal is not None else _parse_glob(segment))
     directories_only = text.endswith("/")
     patterns = [_Pattern(negate, tuple(segments), directories_only)]
     if directories_only or segments[-1:] != [GLOBSTAR]:
