@@ -126,3 +126,10 @@ def test_memory_is_released_between_independent_operations() -> None:
     text = " && ".join([f"contains({piece}, 'y')"] * 4)
     with fast():
         assert expressions.evaluate(text, {}) is True
+
+
+def test_a_long_string_that_is_almost_a_number_compares_quickly() -> None:
+    contexts = {"inputs": {"x": "1" * 200_000 + "x", "y": "9" * 200_000}}
+    with fast():
+        assert expressions.evaluate("inputs.x == 1", contexts) is False
+        assert expressions.evaluate("inputs.y > 1", contexts) is True
