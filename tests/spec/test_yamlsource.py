@@ -6,14 +6,14 @@ from collections.abc import Iterator
 import pytest
 
 from shipyard.core import errors
-from shipyard.spec import yamlsource
+from shipyard.spec import yaml_composer, yamlsource
 
 
 @pytest.fixture(params=["libyaml", "pure"])
 def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Run a test against both event sources: libyaml and ruamel's pure-Python parser."""
     if request.param == "pure":
-        monkeypatch.setattr(yamlsource, "_events", yamlsource._pure_events)
+        monkeypatch.setattr(yaml_composer, "events", yaml_composer._pure_events)
     yield request.param
 
 

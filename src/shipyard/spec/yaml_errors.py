@@ -116,3 +116,9 @@ _PLAIN_SYNTAX: dict[str, tuple[str, str]] = {
         "remove the tag; workflow files use plain values",
     ),
 }
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    """``text`` on one line, cut to ``limit`` characters, for quoting in a message."""
+    one_line = text.replace("\n", "\\n")
+    return one_line if len(one_line) <= limit else one_line[: limit - 3] + "..."
