@@ -26,8 +26,8 @@ from typing import Any
 
 APP_DIR = Path(__file__).resolve().parent.parent
 
-START_TIMEOUT = 10.0
-EXIT_TIMEOUT = 5.0
+START_TIMEOUT = 15.0
+EXIT_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 5.0
 _ANNOUNCEMENT = re.compile(r"listening on http://(?P<host>[^\s:]+):(?P<port>[0-9]+)")
 # Variables the app reads: tests start from none of them, whatever the calling shell has set.
@@ -96,10 +96,13 @@ def run_all_to_exit(
         )
         for env in envs
     ]
+    # Many interpreters starting at once on a busy machine: one generous bound for them all.
+    deadline = time.monotonic() + EXIT_TIMEOUT + 2 * len(processes)
     results = []
     try:
         for process in processes:
-            stdout, stderr = process.communicate(timeout=EXIT_TIMEOUT)
+            remaining = max(0.1, deadline - time.monotonic())
+            stdout, stderr = process.communicate(timeout=remaining)
             results.append(Exited(process.returncode, stdout, stderr))
     finally:
         for process in processes:
@@ -232,7 +235,7 @@ class ServerProcess:
         self._stderr.close()
 
 
-def wait_until(condition: Any, timeout: float = 3.0, interval: float = 0.02) -> Any:
+def wait_until(condition: Any, timeout: float = 5.0, interval: float = 0.02) -> Any:
     """Poll ``condition()`` until it returns something true; that value. Fails on timeout."""
     deadline = time.monotonic() + timeout
     while True:

@@ -78,7 +78,7 @@ class GracefulShutdownTests(unittest.TestCase):
             signalled = time.monotonic()
             server.send_signal(signal.SIGTERM)
             self.assertEqual(server.wait(), 0)
-            self.assertLess(time.monotonic() - signalled, 2.0)
+            self.assertLess(time.monotonic() - signalled, 3.0)  # not the 5 s request
             stuck.join()
             self.assertIsNotNone(stuck.error)
             self.assertTrue(
@@ -95,7 +95,7 @@ class GracefulShutdownTests(unittest.TestCase):
             self.assertEqual(read_reply(connection).status, 200)
             signalled = time.monotonic()
             self.assertEqual(server.stop(), 0)
-            self.assertLess(time.monotonic() - signalled, 1.5)
+            self.assertLess(time.monotonic() - signalled, 3.0)  # not the 10 s drain
 
     def test_sigint_drains_too(self) -> None:
         with ServerProcess() as server:

@@ -9,7 +9,6 @@ stops accepting, lets the requests in flight finish (for at most WEBAPP_DRAIN_SE
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import signal
@@ -242,14 +241,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         # A request line too broken to name its version would otherwise get a bare body.
         self.request_version = self.protocol_version
         text = message or self.responses.get(code, ("error",))[0]
-        body = (json.dumps({"error": text}) + "\n").encode("utf-8")
-        self.send_response(code)
-        self.send_header("Content-Type", app.JSON)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
-            self.wfile.write(body)
+        self._send(app.error_response(code, text))
         self._log_access(code, 0.0)
 
     def version_string(self) -> str:
