@@ -188,7 +188,7 @@ def test_empty_and_comment_only_files_have_no_root() -> None:
         ),
         (
             "a: 1\n---\nb: 2\n",
-            "w.yml:2:1: a workflow file holds one YAML document, but a second one starts here\n"
+            "w.yml:2:1: a second YAML document starts here, but the file must hold only one\n"
             "  hint: remove the `---` line and everything after it, or move it to its own file",
         ),
         (

@@ -43,9 +43,9 @@ def events(text: str) -> Iterator[Any]:
 
 
 def _c_events(parser: Any) -> Iterator[Any]:
-    from ruamel.yaml import events
+    from ruamel.yaml import events as yaml_events
 
-    end = events.StreamEndEvent
+    end = yaml_events.StreamEndEvent
     while True:
         event = parser.get_event()
         yield event
@@ -91,24 +91,29 @@ class Composer:
         self.documents = 0
 
     def compose(self, stream: Iterator[Any]) -> yamlsource.Node | None:
-        from ruamel.yaml import events
+        """The root of the one document in ``stream`` (None for an empty stream).
+
+        Raises ``SpecError`` for what cannot be recovered from (a second document, an alias
+        to nothing, too deep or too big); collects the rest in ``problems``.
+        """
+        from ruamel.yaml import events as yaml_events
 
         for event in stream:
             kind = type(event)
-            if kind is events.ScalarEvent:
+            if kind is yaml_events.ScalarEvent:
                 self._attach(self._scalar(event), event.anchor)
-            elif kind is events.AliasEvent:
+            elif kind is yaml_events.AliasEvent:
                 self._attach(self._alias(event), None)
-            elif kind is events.MappingStartEvent or kind is events.SequenceStartEvent:
-                self._open(event, kind is events.MappingStartEvent)
-            elif kind is events.MappingEndEvent or kind is events.SequenceEndEvent:
+            elif kind is yaml_events.MappingStartEvent or kind is yaml_events.SequenceStartEvent:
+                self._open(event, kind is yaml_events.MappingStartEvent)
+            elif kind is yaml_events.MappingEndEvent or kind is yaml_events.SequenceEndEvent:
                 self._close()
-            elif kind is events.DocumentStartEvent:
+            elif kind is yaml_events.DocumentStartEvent:
                 self.documents += 1
                 if self.documents > 1:
                     raise self._fatal(
                         event,
-                        "a workflow file holds one YAML document, but a second one starts here",
+                        "a second YAML document starts here, but the file must hold only one",
                         "remove the `---` line and everything after it, or move it to its own file",
                     )
         return self.root
