@@ -126,7 +126,16 @@ def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     )
 
 
+def test_other_yaml_files_of_a_repository_are_not_workflows(repo: Path) -> None:
+    (repo / "mkdocs.yml").write_text("site_name: docs\n", encoding="utf-8")
+    done = validate(cwd=repo)
+    assert done.returncode == 0
+    assert done.stdout.endswith("ok: 2 workflows, 4 jobs\n")
+
+
 def test_directory_without_workflows_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "mkdocs.yml").write_text("site_name: docs\n", encoding="utf-8")
     done = validate(cwd=tmp_path)
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == (

@@ -1,7 +1,7 @@
 """``shipyard validate [PATH]``: check workflow files and say what is wrong with them.
 
-PATH is a workflow file, a directory of workflow files, or a repository (default: the current
-directory), whose ``.github/workflows`` and ``.shipyard/workflows`` are searched. Each valid file
+PATH is a workflow file, a repository (default: the current directory) whose ``.github/workflows``
+and ``.shipyard/workflows`` are searched, or any other directory of workflow files. Each valid file
 gets an ``ok`` line on standard output; every problem of every file goes to standard error at once.
 Exit status: 0 when all are valid, 1 when any is invalid, 2 for a usage error (no such path, no
 workflows found).
@@ -53,8 +53,9 @@ def _workflow_files(path: Path) -> list[Path]:
             f"no such file or directory: {path}",
             hint="give a workflow file, or a repository containing .github/workflows",
         )
-    files = discovery.find_workflow_files(path)
-    if not files:
+    if _is_repository(path):
+        files = discovery.find_workflow_files(path)
+    else:
         files = sorted(
             file
             for file in path.iterdir()
@@ -67,6 +68,11 @@ def _workflow_files(path: Path) -> list[Path]:
             hint=f"workflows are *.yml or *.yaml files in {searched}",
         )
     return files
+
+
+def _is_repository(path: Path) -> bool:
+    """A repository is searched for workflows; any other directory is a folder of them."""
+    return any((path / name).exists() for name in (".git", ".github", ".shipyard"))
 
 
 def _count(number: int, noun: str) -> str:
