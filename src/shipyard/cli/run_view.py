@@ -70,7 +70,7 @@ class TerminalView:
     def notify(self, event: events.Event) -> None:
         if isinstance(event, events.RunStarted):
             self._write(
-                self._color("1", f"Run {event.run_id}: {event.workflow} ({event.event_name})")
+                self._color("1", f"Run {event.run_id}: {event.run_name} ({event.event_name})")
             )
         elif isinstance(event, events.JobStarted):
             self._running[event.job.key] = event.job.name

@@ -31,6 +31,7 @@ class RunStarted:
     workflow_path: str
     event_name: str
     run_dir: str
+    run_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

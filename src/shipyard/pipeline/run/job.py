@@ -131,6 +131,7 @@ class JobRunner:
                 outputs=outputs,
                 duration=time.monotonic() - started,
                 summary=self.summary,
+                environment=self._environment(),
             )
         )
         return JobOutcome(conclusion, outputs)
@@ -280,6 +281,22 @@ class JobRunner:
         entry = self.steps_context.setdefault(step_id, {"outputs": {}})
         entry["outcome"] = outcome
         entry["conclusion"] = conclusion
+
+    def _environment(self) -> dict[str, str] | None:
+        """The deployment environment's name and URL, evaluated once the steps have run."""
+        environment = self.job.environment
+        if environment is None:
+            return None
+        recorded = {}
+        contexts = self.contexts()
+        for key, value in (("name", environment.name), ("url", environment.url)):
+            if value is None:
+                continue
+            try:
+                recorded[key] = self.render(value, contexts)
+            except expressions.ExpressionError as error:
+                self._job_error(error.at(location=self.job.source.where("environment")))
+        return recorded
 
     def _evaluate_outputs(self) -> dict[str, str]:
         outputs: dict[str, str] = {}

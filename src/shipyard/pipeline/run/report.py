@@ -27,6 +27,7 @@ class RunReport:
         if isinstance(event, events.RunStarted):
             self.data.update(
                 run_id=event.run_id,
+                run_name=event.run_name,
                 workflow=event.workflow,
                 workflow_path=event.workflow_path,
                 event=event.event_name,
@@ -59,6 +60,8 @@ class RunReport:
                 duration=round(event.duration, 4),
                 summary=event.summary,
             )
+            if event.environment is not None:
+                job["environment"] = dict(event.environment)
         elif isinstance(event, events.RunFinished):
             self.data["conclusion"] = event.conclusion
             self.data["duration"] = round(event.duration, 4)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shipyard import expressions
 from shipyard.pipeline.run import (
     engine,
     events,
@@ -92,6 +93,22 @@ def _inputs(spec: workflow.Workflow, run_options: options.RunOptions) -> dict[st
     return reusable.typed_inputs(declared, run_options.inputs, where="--input")
 
 
+def _run_name(run: state.RunState) -> str:
+    """``run-name`` evaluated with ``github``, ``inputs`` and ``vars``, else the name."""
+    template = run.workflow.run_name
+    if not template:
+        return run.workflow.display_name
+    contexts = {
+        "github": reusable.job_level_github(run),
+        "inputs": dict(run.inputs),
+        "vars": dict(run.options.variables),
+    }
+    try:
+        return expressions.to_string(expressions.interpolate(template, contexts))
+    except expressions.ExpressionError:
+        return template
+
+
 def execute(
     spec: workflow.Workflow,
     run_options: options.RunOptions,
@@ -117,6 +134,7 @@ async def _main(run: state.RunState, observers: Sequence[events.Observer]) -> Ru
             workflow_path=run.workflow.path,
             event_name=run.options.event_name,
             run_dir=str(run.run_dir),
+            run_name=_run_name(run),
         )
     )
     runner = engine.Engine(run)
