@@ -146,6 +146,24 @@ class Strategy:
 
 
 @dataclass(frozen=True, slots=True)
+class CacheSettings:
+    """``x-shipyard.cache``: whether and on what the job cache may replay a job."""
+
+    enabled: bool = True
+    inputs: tuple[str, ...] = ()
+    """Globs of repository files that decide a rerun; empty means the whole commit."""
+    secrets: bool = False
+    """Cache the job although it uses secrets (their values are hashed, never stored)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Extensions:
+    """``x-shipyard:``: Shipyard's own settings, which GitHub never sees."""
+
+    cache: CacheSettings | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     """One step of a job: either ``run`` a command or ``uses`` an action (never both)."""
 
@@ -187,6 +205,7 @@ class Job:
     uses: str | None = None
     with_: Mapping[str, Value] = field(default_factory=dict)
     secrets: Mapping[str, str] | Literal["inherit"] | None = None
+    x_shipyard: Extensions = field(default_factory=Extensions)
 
 
 # `read-all`, `write-all`, or scope -> `read` | `write` | `none`; `{}` means no permissions.
@@ -207,6 +226,7 @@ class Workflow:
     defaults: RunDefaults = field(default_factory=RunDefaults)
     concurrency: Concurrency | None = None
     permissions: Permissions | None = None
+    x_shipyard: Extensions = field(default_factory=Extensions)
 
     @property
     def display_name(self) -> str:

@@ -16,6 +16,7 @@ from shipyard.spec import (
     node_reader,
     workflow,
     workflow_expressions,
+    workflow_extensions,
     workflow_settings,
     workflow_steps,
     workflow_strategy,
@@ -105,7 +106,15 @@ class _JobReader:
             uses=self._uses(),
             with_=self._values("with", "with.<with_id>"),
             secrets=self._secrets(),
+            x_shipyard=self._extensions(),
         )
+
+    def _extensions(self) -> workflow.Extensions:
+        node = self._node("x-shipyard")
+        if node is None:
+            return workflow.Extensions()
+        found = workflow_extensions.read_extensions(self.reader, node, self.path)
+        return found if found is not None else workflow.Extensions()
 
     def _check_keys(self, mapping: yamlsource.MappingNode, calls: bool) -> None:
         allowed = schema.CALL_JOB_KEYS if calls else schema.STEPS_JOB_KEYS

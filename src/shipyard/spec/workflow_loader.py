@@ -16,6 +16,7 @@ from shipyard.spec import (
     node_reader,
     workflow,
     workflow_expressions,
+    workflow_extensions,
     workflow_jobs,
     workflow_needs,
     workflow_settings,
@@ -141,7 +142,15 @@ def _read_workflow(
             if permissions_node is not None
             else None
         ),
+        x_shipyard=_extensions(reader, node("x-shipyard")),
     )
+
+
+def _extensions(
+    reader: node_reader.NodeReader, node: yamlsource.Node | None
+) -> workflow.Extensions:
+    found = workflow_extensions.read_extensions(reader, node, "") if node is not None else None
+    return found if found is not None else workflow.Extensions()
 
 
 def _text(

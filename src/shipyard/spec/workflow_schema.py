@@ -27,11 +27,14 @@ WORKFLOW_KEYS = frozenset(
         "concurrency",
         "permissions",
         "jobs",
+        "x-shipyard",
     }
 )
 
 # Keys every job takes, whether it runs steps or calls a reusable workflow.
-COMMON_JOB_KEYS = frozenset({"name", "needs", "if", "strategy", "permissions", "concurrency"})
+COMMON_JOB_KEYS = frozenset(
+    {"name", "needs", "if", "strategy", "permissions", "concurrency", "x-shipyard"}
+)
 STEPS_JOB_KEYS = COMMON_JOB_KEYS | {
     "runs-on",
     "steps",
