@@ -1,7 +1,8 @@
 """``shipyard validate [PATH]``: check workflow files and say what is wrong with them.
 
 PATH is a workflow file, a repository (default: the current directory) whose ``.github/workflows``
-and ``.shipyard/workflows`` are searched, or any other directory of workflow files. Each valid file
+and ``.shipyard/workflows`` are searched, or any other directory of workflow files. A
+``shipyard.yaml`` in the directory (or given as PATH) is checked too. Each valid file
 gets an ``ok`` line on standard output; every problem of every file goes to standard error at once.
 Exit status: 0 when all are valid, 1 when any is invalid, 2 for a usage error (no such path, no
 workflows found).
@@ -15,17 +16,28 @@ from pathlib import Path
 import click
 
 from shipyard.core import errors
-from shipyard.spec import discovery, workflow_loader
+from shipyard.spec import discovery, project, project_loader, workflow_loader
 
 
 @click.command("validate")
 @click.argument("path", required=False, default=".", type=click.Path(path_type=Path))
 def validate(path: Path) -> None:
-    """Check workflow files (a file, a directory, or a repository; default: here)."""
-    files = _workflow_files(path)
+    """Check workflow files and shipyard.yaml (a file, a directory, or a repository)."""
+    project_file = _project_file(path)
+    files = _workflow_files(path, required=project_file is None)
     here = Path.cwd()
     problems: list[errors.SpecError] = []
     workflows = jobs = 0
+    if project_file is not None:
+        shown = discovery.display_path(project_file, here)
+        try:
+            loaded_project = project_loader.load_project_file(project_file, display_path=shown)
+        except errors.SpecError as problem:
+            problems.append(problem)
+        else:
+            services = _count(len(loaded_project.services), "service")
+            environments = _count(len(loaded_project.environments), "environment")
+            click.echo(f"ok: {shown} ({services}, {environments})")
     for file in files:
         shown = discovery.display_path(file, here)
         try:
@@ -40,14 +52,23 @@ def validate(path: Path) -> None:
     if collected is not None:
         click.echo(collected.render(), err=True)
         invalid = len(files) - workflows
-        click.echo(f"{invalid} of {_count(len(files), 'workflow')} invalid", err=True)
+        if files:
+            click.echo(f"{invalid} of {_count(len(files), 'workflow')} invalid", err=True)
         sys.exit(1)
-    click.echo(f"ok: {_count(workflows, 'workflow')}, {_count(jobs, 'job')}")
+    if files:
+        click.echo(f"ok: {_count(workflows, 'workflow')}, {_count(jobs, 'job')}")
 
 
-def _workflow_files(path: Path) -> list[Path]:
+def _project_file(path: Path) -> Path | None:
     if path.is_file():
-        return [path]
+        return path if path.name == project.PROJECT_FILE else None
+    candidate = path / project.PROJECT_FILE
+    return candidate if candidate.is_file() else None
+
+
+def _workflow_files(path: Path, *, required: bool = True) -> list[Path]:
+    if path.is_file():
+        return [] if path.name == project.PROJECT_FILE else [path]
     if not path.is_dir():
         raise errors.UsageError(
             f"no such file or directory: {path}",
@@ -59,9 +80,11 @@ def _workflow_files(path: Path) -> list[Path]:
         files = sorted(
             file
             for file in path.iterdir()
-            if file.suffix in discovery.WORKFLOW_SUFFIXES and file.is_file()
+            if file.suffix in discovery.WORKFLOW_SUFFIXES
+            and file.name != project.PROJECT_FILE
+            and file.is_file()
         )
-    if not files:
+    if not files and required:
         searched = ", ".join(f"{path / folder}/" for folder in discovery.WORKFLOW_DIRECTORIES)
         raise errors.UsageError(
             f"no workflow files found in {path}",
