@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -62,10 +65,20 @@ def make_repo(root: Path, files: Mapping[str, str]) -> Path:
     return root
 
 
+TOOL_CACHE = Path(tempfile.mkdtemp(prefix="shipyard-tool-cache-"))
+"""Shared by every run of this test process: interpreters are probed and templated once."""
+atexit.register(shutil.rmtree, TOOL_CACHE, True)
+
+
 def shipyard(
     *args: str, cwd: Path, home: Path, timeout: float = 120, env: Mapping[str, str] | None = None
 ) -> Result:
-    environment = {**os.environ, "SHIPYARD_HOME": str(home), **(env or {})}
+    environment = {
+        **os.environ,
+        "SHIPYARD_HOME": str(home),
+        "SHIPYARD_TOOL_CACHE": str(TOOL_CACHE),
+        **(env or {}),
+    }
     done = subprocess.run(
         [sys.executable, "-m", "shipyard", *args],
         cwd=cwd,

@@ -140,6 +140,8 @@ def _default_event(chosen: workflow.Workflow) -> str:
 @click.option("--dry-run", is_flag=True, help="Print the planned job graph; run nothing.")
 @click.option("--list", "list_only", is_flag=True, help="List workflows and their jobs.")
 @click.option("--json", "as_json", is_flag=True, help="Write the run report to standard output.")
+@click.option("--no-cache", is_flag=True, help="Run every job; do not replay from the job cache.")
+@click.option("--explain-cache", is_flag=True, help="Say why each job missed the job cache.")
 def run(
     target: str | None,
     directory: str,
@@ -158,6 +160,8 @@ def run(
     dry_run: bool,
     list_only: bool,
     as_json: bool,
+    no_cache: bool,
+    explain_cache: bool,
 ) -> None:
     """Run a workflow on this machine (all workflows for the event when none is named)."""
     start = Path(directory).resolve()
@@ -209,6 +213,8 @@ def _run(chosen: list[workflow.Workflow], event: str, repo: Any, flags: dict[str
         "jobs": tuple(flags["jobs"]),
         "matrix": _pairs(flags["matrix"], "--matrix"),
         "label_map": _pairs(flags["label_map"], "--label-map"),
+        "use_cache": not flags["no_cache"],
+        "explain_cache": flags["explain_cache"],
     }
     if flags["parallel"]:
         common["parallel_jobs"] = flags["parallel"]

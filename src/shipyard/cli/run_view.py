@@ -122,5 +122,6 @@ class TerminalView:
         if event.conclusion == "failure":
             self._failed += 1
         symbol = _SYMBOLS.get(event.conclusion, "?")
-        text = f"{symbol} job {event.conclusion} ({event.duration:.2f}s)"
+        took = "cached" if event.cached else f"{event.duration:.2f}s"
+        text = f"{symbol} job {event.conclusion} ({took})"
         self._write(f"{self._prefix(event.job)} {self._color(_COLORS[event.conclusion], text)}")

@@ -107,6 +107,9 @@ class CompositeHost:
     def add_post_step(self, name: str, action: steps.PostAction) -> None:
         self.parent.add_post_step(name, action)
 
+    def record_upload(self, name: str) -> None:
+        self.parent.record_upload(name)
+
 
 async def run(
     caller: steps.StepRunner,

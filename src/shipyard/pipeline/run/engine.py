@@ -17,8 +17,18 @@ from typing import Any
 
 from shipyard import expressions
 from shipyard.core import errors
+from shipyard.pipeline import artifacts
 from shipyard.pipeline.plan import graph, matrix
-from shipyard.pipeline.run import concurrency, events, job, labels, reusable, state
+from shipyard.pipeline.run import (
+    concurrency,
+    events,
+    job,
+    jobcache,
+    jobcache_key,
+    labels,
+    reusable,
+    state,
+)
 from shipyard.spec import workflow
 
 
@@ -243,7 +253,7 @@ class Engine:
                 try:
                     group = self._concurrency_group(spec, runner)
                     async with self.groups.hold(group, runner):
-                        outcome = await runner.execute()
+                        outcome = await self._execute_or_replay(spec, runner)
                 finally:
                     self.runners.discard(runner)
             outcomes.append(outcome)
@@ -255,6 +265,93 @@ class Engine:
 
         await asyncio.gather(*(one(*combination) for combination in combinations))
         return _aggregate(outcomes)
+
+    async def _execute_or_replay(self, spec: workflow.Job, runner: job.JobRunner) -> job.JobOutcome:
+        """Replay the job from the job cache when its inputs are unchanged, else run it."""
+        key = self._cache_key(spec, runner)
+        cache = self.run.job_cache
+        if cache is not None and isinstance(key, jobcache_key.JobKey) and not runner.cancelled:
+            entry = cache.lookup(key)
+            if entry is not None:
+                replayed = cache.replay(
+                    entry,
+                    runner.ref,
+                    self.run.broadcaster,
+                    log_dir=runner.log_dir,
+                    artifact_store=artifacts.ArtifactStore(self.run.artifacts),
+                )
+                if replayed is not None:
+                    return job.JobOutcome(replayed.conclusion, replayed.outputs)
+            if self.run.options.explain_cache:
+                self._note(runner, f"job cache miss: {cache.explain(key)}")
+        elif self.run.options.explain_cache and isinstance(key, jobcache_key.Uncacheable):
+            self._note(runner, f"not cached: {key.reason}")
+        outcome = await runner.execute()
+        steps, annotations = self.run.recorder.take(runner.ref.key)
+        recordable = isinstance(key, jobcache_key.JobKey) and outcome.conclusion == "success"
+        if cache is not None and recordable:
+            assert isinstance(key, jobcache_key.JobKey)
+            self._record(cache, key, runner, outcome, (steps, annotations))
+        return outcome
+
+    def _cache_key(
+        self, spec: workflow.Job, runner: job.JobRunner
+    ) -> jobcache_key.JobKey | jobcache_key.Uncacheable | None:
+        if self.run.job_cache is None:
+            return None
+        run = self.run
+        return jobcache_key.compute(
+            spec=self.workflow,
+            job=spec,
+            matrix=runner.matrix if spec.strategy is not None else None,
+            strategy=runner.strategy,
+            needs=runner.needs,
+            root=run.options.repository.root,
+            sha=run.options.repository.sha,
+            values={
+                "inputs": dict(run.inputs),
+                "vars": dict(run.options.variables),
+                "env": dict(run.options.env),
+                "event_name": run.options.event_name,
+                "event": run.event,
+                "sha": run.options.repository.sha,
+                "ref": run.options.repository.ref,
+                "repository": run.options.repository.name,
+            },
+            secrets=run.secrets_without_token(),
+            tools=run.tools,
+        )
+
+    def _record(
+        self,
+        cache: jobcache.JobCache,
+        key: jobcache_key.JobKey,
+        runner: job.JobRunner,
+        outcome: job.JobOutcome,
+        recorded: tuple[list[events.StepFinished], list[events.AnnotationAdded]],
+    ) -> None:
+        steps, annotations = recorded
+        store = artifacts.ArtifactStore(self.run.artifacts)
+        try:
+            uploaded = [a for a in store.list() if a.name in runner.uploaded_artifacts]
+            cache.record(
+                key,
+                run_id=self.run.run_id,
+                conclusion=outcome.conclusion,
+                outputs=outcome.outputs,
+                summary=runner.summary,
+                steps=steps,
+                annotations=annotations,
+                log_dir=runner.log_dir,
+                uploaded=uploaded,
+            )
+        except (errors.ShipyardError, OSError) as error:
+            self._note(runner, f"could not record the job in the job cache: {error}")
+
+    def _note(self, runner: job.JobRunner, text: str) -> None:
+        self.run.broadcaster.notify(
+            events.LogLine(job=runner.ref, step_index=None, text=text, kind="runner")
+        )
 
     def _job_ref(
         self, spec: workflow.Job, combo: dict[str, Any] | None, contexts: dict[str, Any]

@@ -91,6 +91,8 @@ class JobFinished:
     duration: float
     summary: str = ""
     environment: Mapping[str, str] | None = None
+    cached: bool = False
+    """Replayed from the job cache instead of run."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,7 @@ class JobRunner:
         self.path_additions: list[str] = []
         self.summary = ""
         self.post_steps: list[tuple[str, steps.PostAction]] = []
+        self.uploaded_artifacts: list[str] = []
         self._current: asyncio.Task[events.Conclusion] | None = None
         self._tracking_id = uuid.uuid4().hex
         slug = _slug(ref.key)
@@ -201,6 +202,10 @@ class JobRunner:
     def add_post_step(self, name: str, action: steps.PostAction) -> None:
         """Run ``action`` after the job's steps (in reverse order of registration)."""
         self.post_steps.append((name, action))
+
+    def record_upload(self, name: str) -> None:
+        """An artifact this job uploaded (the job cache replays it with the job)."""
+        self.uploaded_artifacts.append(name)
 
     def hooks(self) -> expressions.EvaluationHooks:
         return expressions.EvaluationHooks(

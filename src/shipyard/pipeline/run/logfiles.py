@@ -39,6 +39,10 @@ class LogFiles:
             key = (event.job.key, event.index)
             if key in self._open:
                 self._open.pop(key).close()
+        elif isinstance(event, events.JobFinished):
+            job_handle = self._open.pop((event.job.key, None), None)
+            if job_handle is not None:
+                job_handle.close()
         elif isinstance(event, events.RunFinished):
             for handle in self._open.values():
                 handle.close()

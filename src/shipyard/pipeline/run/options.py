@@ -43,3 +43,7 @@ class RunOptions:
     run_number: int = 1
     kill_grace: float = 2.5
     """Seconds between SIGINT, SIGTERM and SIGKILL when a step is stopped."""
+    use_cache: bool = True
+    """Replay jobs whose inputs are unchanged from the job cache (``--no-cache`` turns it off)."""
+    explain_cache: bool = False
+    """Say why each job missed the job cache."""

@@ -59,6 +59,7 @@ class RunReport:
                 outputs=dict(event.outputs),
                 duration=round(event.duration, 4),
                 summary=event.summary,
+                cached=event.cached,
             )
             if event.environment is not None:
                 job["environment"] = dict(event.environment)

@@ -22,6 +22,8 @@ from shipyard.pipeline.run import (
     engine,
     events,
     github_context,
+    jobcache,
+    jobcache_key,
     logfiles,
     options,
     process,
@@ -63,7 +65,10 @@ def prepare(
     run_dir = run_options.home / "runs" / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "artifacts").mkdir(exist_ok=True)
+    cache = jobcache.JobCache(run_options.home / "cache") if run_options.use_cache else None
     return state.RunState(
+        job_cache=cache,
+        tools=jobcache_key.tools_digest() if cache is not None else "",
         options=run_options,
         run_id=run_id,
         run_dir=run_dir,
@@ -123,7 +128,7 @@ def execute(
 async def _main(run: state.RunState, observers: Sequence[events.Observer]) -> RunOutcome:
     collector = report.RunReport()
     files = logfiles.LogFiles(run.run_dir)
-    everyone: list[events.Observer] = [collector, files, *observers]
+    everyone: list[events.Observer] = [collector, files, run.recorder, *observers]
     for observer in everyone:
         run.broadcaster.subscribe(observer)
     started = time.monotonic()

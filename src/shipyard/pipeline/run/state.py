@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shipyard.pipeline.run import events, options
+from shipyard.pipeline.run import events, jobcache, options
 from shipyard.secrets import masking
 from shipyard.spec import workflow
 
@@ -30,6 +31,10 @@ class RunState:
     job_prefix: str = ""
     """Set for the jobs of a called (reusable) workflow: ``caller-job / ``."""
     used_keys: set[str] = field(default_factory=set)
+    job_cache: jobcache.JobCache | None = None
+    recorder: jobcache.JobRecorder = field(default_factory=jobcache.JobRecorder)
+    tools: str = ""
+    """The toolchain digest of this machine, computed once per run for job cache keys."""
 
     @property
     def artifacts(self) -> Path:
@@ -37,7 +42,14 @@ class RunState:
 
     @property
     def tool_cache(self) -> Path:
-        return self.options.home / "tool-cache"
+        """Interpreters' probes and template environments, shared by runs; movable with
+        ``SHIPYARD_TOOL_CACHE`` (what ``RUNNER_TOOL_CACHE`` points at)."""
+        configured = os.environ.get("SHIPYARD_TOOL_CACHE")
+        return Path(configured) if configured else self.options.home / "tool-cache"
+
+    def secrets_without_token(self) -> dict[str, str]:
+        """The run's secrets apart from the random ``GITHUB_TOKEN`` (new in every run)."""
+        return {k: v for k, v in self.secrets.items() if k != "GITHUB_TOKEN"}
 
     def unique_key(self, wanted: str) -> str:
         """A job key not used before in this run (matrix names can repeat)."""

@@ -56,6 +56,8 @@ class StepHost(Protocol):
 
     def add_post_step(self, name: str, action: PostAction) -> None: ...
 
+    def record_upload(self, name: str) -> None: ...
+
 
 PostAction = Callable[[step_io.StepIO], Awaitable[int]]
 

@@ -119,8 +119,10 @@ async def _run_builtin(
     try:
         await builtin.run(call, io)
     except interface.ActionFailed as failure:
-        io.error(failure.message)
+        io.error(failure.render())
         return 1
+    if "actions/upload-artifact" in builtin.names:
+        host.record_upload(call.input("name", "artifact"))
     return 0
 
 

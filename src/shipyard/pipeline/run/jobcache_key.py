@@ -1,0 +1,222 @@
+"""What a job's result depends on: the job cache key, one digest per kind of input.
+
+A job run here sees only its own workspace (the checked-out commit), the values the run gives it
+(env, vars, secrets, inputs, the event, the outputs of the jobs it needs), its own definition
+after the matrix is chosen, and the tools on this machine. The key hashes each of those
+separately, so a miss can say which one changed. Secret values are hashed, never stored.
+
+A job is never cached when its definition says so (``x-shipyard: {cache: false}``), when it uses
+secrets and its workflow did not opt in, when it deploys to an ``environment``, when it calls a
+reusable workflow, or when it reads run-specific values (``github.run_id`` ...) that differ in
+every run by design.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import shipyard
+from shipyard.spec import workflow
+
+_SECRET_REFERENCE = re.compile(r"secrets\s*(\.|\[)\s*'?(?!github_token\b)", re.IGNORECASE)
+_RUN_SPECIFIC = re.compile(r"github\s*\.\s*(run_id|run_number|run_attempt)\b", re.IGNORECASE)
+_COMMIT_SPECIFIC = re.compile(r"\bsha\b|github\s*\.\s*event\b|GITHUB_EVENT_PATH", re.IGNORECASE)
+"""A job that mentions these sees the commit id or the event: both then belong in its key.
+Otherwise the commit's files stand for the commit, so a new commit with the same files hits."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobKey:
+    """``identity`` names the job across runs; ``digest`` its inputs in this run."""
+
+    identity: str
+    components: Mapping[str, str]
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Uncacheable:
+    """Why a job is not looked up nor recorded."""
+
+    reason: str
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """A model as plain data without its source positions."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            field.name: _plain(getattr(value, field.name))
+            for field in dataclasses.fields(value)
+            if field.name != "source"
+        }
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+def settings_for(spec: workflow.Workflow, job: workflow.Job) -> workflow.CacheSettings:
+    """The job's cache settings: its own, else its workflow's, else the defaults."""
+    return job.x_shipyard.cache or spec.x_shipyard.cache or workflow.CacheSettings()
+
+
+def refusal(spec: workflow.Workflow, job: workflow.Job) -> Uncacheable | None:
+    """Why this job must not be cached, or None."""
+    settings = settings_for(spec, job)
+    if not settings.enabled:
+        return Uncacheable("x-shipyard.cache is false")
+    if job.uses is not None:
+        return Uncacheable("it calls a reusable workflow (its jobs are cached one by one)")
+    if job.environment is not None:
+        return Uncacheable("it deploys to an environment")
+    texts = [*_strings(_plain(job)), *_strings(_plain(spec.env))]
+    if any(_RUN_SPECIFIC.search(text) for text in texts):
+        return Uncacheable("it reads github.run_id, run_number or run_attempt")
+    if not settings.secrets and any(_SECRET_REFERENCE.search(text) for text in texts):
+        return Uncacheable("it uses secrets (opt in with x-shipyard: {cache: {secrets: true}})")
+    return None
+
+
+def files_digest(root: Path, sha: str, inputs: tuple[str, ...]) -> str | None:
+    """The commit's tree, or only the files matching ``inputs``; None outside git."""
+    if not sha:
+        return None
+    if not inputs:
+        tree = _git(root, "rev-parse", f"{sha}^{{tree}}")
+        return tree.strip() if tree else None
+    listing = _git(root, "ls-tree", "-r", "--full-tree", sha)
+    if listing is None:
+        return None
+    kept = []
+    for line in listing.splitlines():
+        meta, _, path = line.partition("\t")
+        if any(_glob_match(path, glob) for glob in inputs):
+            kept.append(f"{meta}\t{path}")
+    return hashlib.sha256("\n".join(kept).encode("utf-8")).hexdigest()
+
+
+def _glob_match(path: str, glob: str) -> bool:
+    """``**`` matches any number of directories, ``*`` and ``?`` stay within one."""
+    pattern = ""
+    index = 0
+    while index < len(glob):
+        char = glob[index]
+        if glob.startswith("**/", index):
+            pattern += "(?:.*/)?"
+            index += 3
+            continue
+        if glob.startswith("**", index):
+            pattern += ".*"
+            index += 2
+            continue
+        pattern += {"*": "[^/]*", "?": "[^/]"}.get(char, re.escape(char))
+        index += 1
+    return re.fullmatch(pattern, path) is not None
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, check=False, timeout=60
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def tools_digest() -> str:
+    """This machine's toolchain, cheaply: platform, interpreter, and when PATH's tools changed.
+
+    Installing or upgrading a tool changes the modification time of the directory it lands in
+    (a PATH entry, pyenv's versions), so the key changes with it.
+    """
+    places = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p]
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    places.append(str(pyenv))
+    stamps = []
+    for place in places:
+        try:
+            stamps.append((place, os.stat(place).st_mtime_ns))
+        except OSError:
+            stamps.append((place, 0))
+    return _digest(
+        {
+            "platform": platform.platform(),
+            "machine": platform.machine(),
+            "python": sys.version,
+            "places": stamps,
+        }
+    )
+
+
+def compute(
+    *,
+    spec: workflow.Workflow,
+    job: workflow.Job,
+    matrix: Mapping[str, Any] | None,
+    strategy: Mapping[str, Any],
+    needs: Mapping[str, Any],
+    root: Path,
+    sha: str,
+    values: Mapping[str, Any],
+    secrets: Mapping[str, str],
+    tools: str,
+) -> JobKey | Uncacheable:
+    """The key of one job instance, or why it has none."""
+    refused = refusal(spec, job)
+    if refused is not None:
+        return refused
+    settings = settings_for(spec, job)
+    files = files_digest(root, sha, settings.inputs)
+    if files is None:
+        return Uncacheable("the repository is not a git repository with a commit")
+    identity = _digest({"workflow": spec.path, "job": job.id, "matrix": matrix})
+    texts = [*_strings(_plain(job)), *_strings(_plain(spec.env))]
+    if not any(_COMMIT_SPECIFIC.search(text) for text in texts):
+        values = {k: v for k, v in values.items() if k not in {"event", "sha"}}
+    components = {
+        "definition": _digest(
+            {
+                "job": _plain(job),
+                "matrix": matrix,
+                "strategy": strategy,
+                "workflow_env": _plain(spec.env),
+                "defaults": _plain(spec.defaults),
+            }
+        ),
+        "files": files,
+        "values": _digest(values),
+        "secrets": _digest(sorted(secrets.items())) if settings.secrets else _digest(None),
+        "needs": _digest(needs),
+        "tools": tools,
+        "shipyard": shipyard.__version__,
+    }
+    return JobKey(identity=identity, components=components, digest=_digest(components))
