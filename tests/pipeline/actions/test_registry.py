@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from shipyard.pipeline.actions import checkout, registry
+from shipyard.pipeline.actions import cache, checkout, registry
 
 
 def test_the_builtins_are_keyed_by_lower_case_owner_and_repo() -> None:
     assert sorted(registry.BUILTINS) == [
+        "actions/cache",
+        "actions/cache/restore",
+        "actions/cache/save",
         "actions/checkout",
         "actions/download-artifact",
         "actions/setup-python",
@@ -34,7 +37,18 @@ def test_any_ref_finds_the_builtin(uses: str) -> None:
 
 @pytest.mark.parametrize(
     "uses",
-    ["./.github/actions/greet", "docker://alpine:3", "actions/cache@v4", "actions/checkouts@v4"],
+    [
+        "./.github/actions/greet",
+        "docker://alpine:3",
+        "actions/cache/other@v4",
+        "actions/checkouts@v4",
+    ],
 )
+def test_cache_actions_are_found_by_their_paths() -> None:
+    assert isinstance(registry.find_builtin("actions/cache@v4"), cache.Cache)
+    assert isinstance(registry.find_builtin("actions/cache/restore@v4"), cache.CacheRestore)
+    assert isinstance(registry.find_builtin("actions/cache/save@v4"), cache.CacheSave)
+
+
 def test_anything_else_is_not_a_builtin(uses: str) -> None:
     assert registry.find_builtin(uses) is None

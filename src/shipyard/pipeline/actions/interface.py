@@ -9,7 +9,7 @@ runner implements (masking, process groups, cancellation and log files come with
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -44,6 +44,8 @@ class ActionCall:
     env: Mapping[str, str]
     repository: RepositoryInfo
     job_key: str
+    cache_root: Path | None = None
+    """The content-addressed store (``$SHIPYARD_HOME/cache``) for actions/cache; None: no cache."""
 
     def input(self, name: str, default: str = "") -> str:
         """An input by name (case-insensitive, as GitHub treats them); ``default`` when unset."""
@@ -83,6 +85,12 @@ class ActionIO(Protocol):
         Returns the exit status. ``env`` replaces the step environment when given.
         """
         ...
+
+    def add_post_step(
+        self, name: str, action: Callable[[ActionIO], Awaitable[None]], *, if_success: bool
+    ) -> None:
+        """Run ``action`` after the job's steps (a ``post`` step), only when the job has
+        succeeded so far if ``if_success``; it may raise ``ActionFailed`` like ``run``."""
 
 
 class BuiltinAction(Protocol):

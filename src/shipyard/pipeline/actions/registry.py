@@ -6,7 +6,8 @@ one module in this package and one line in ``_BUILTIN_ACTIONS``. Keys are lower-
 
 Any ``@ref`` is accepted, because the built-ins implement one version's semantics:
 actions/checkout v4, actions/setup-python v5, astral-sh/setup-uv v6, actions/upload-artifact and
-actions/download-artifact v4 (v4.4 and later: hidden files left out). ``docs/actions.md`` lists
+actions/download-artifact v4 (v4.4 and later: hidden files left out), actions/cache v4
+(with actions/cache/restore and actions/cache/save). ``docs/actions.md`` lists
 every input, output and deviation. This module only looks actions up; it never runs them.
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 from shipyard.pipeline.actions import (
+    cache,
     checkout,
     download_artifact,
     interface,
@@ -30,6 +32,9 @@ _BUILTIN_ACTIONS: tuple[interface.BuiltinAction, ...] = (
     setup_uv.SetupUv(),
     upload_artifact.UploadArtifact(),
     download_artifact.DownloadArtifact(),
+    cache.Cache(),
+    cache.CacheRestore(),
+    cache.CacheSave(),
 )
 
 

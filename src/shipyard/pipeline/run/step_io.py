@@ -9,12 +9,16 @@ files before the step and reads them back after it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shipyard.pipeline.actions import interface
 from shipyard.pipeline.run import commands, envfiles, events, process
 from shipyard.secrets import masking
+
+PostAction = Callable[[interface.ActionIO], Awaitable[None]]
+"""A built-in action's post step (actions/cache saves in one)."""
 
 FILE_COMMANDS = {
     "GITHUB_OUTPUT": "set_output",
@@ -66,6 +70,9 @@ class StepIO:
         self._kill_grace = kill_grace
         self._debug = debug
         self.failed_reason: str | None = None
+        self.post_steps: list[
+            tuple[str, Callable[[interface.ActionIO], Awaitable[None]], bool]
+        ] = []
 
     # -- step files -------------------------------------------------------------------------
 
@@ -210,6 +217,15 @@ class StepIO:
 
     def add_mask(self, value: str) -> None:
         self._masker.add(value)
+
+    def add_post_step(
+        self,
+        name: str,
+        action: Callable[[interface.ActionIO], Awaitable[None]],
+        *,
+        if_success: bool,
+    ) -> None:
+        self.post_steps.append((name, action, if_success))
 
     async def run_command(
         self, argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None

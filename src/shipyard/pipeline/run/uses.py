@@ -8,7 +8,7 @@ Anything else fails before it runs, naming the action and how to provide it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -115,15 +115,39 @@ async def _run_builtin(
         env=io.env,
         repository=host.run.options.repository,
         job_key=host.ref.key,
+        cache_root=host.run.options.home / "cache",
     )
     try:
         await builtin.run(call, io)
     except interface.ActionFailed as failure:
         io.error(failure.render())
         return 1
+    finally:
+        for name, action, if_success in io.post_steps:
+            host.add_post_step(name, _post(host, action, if_success=if_success))
+        io.post_steps.clear()
     if "actions/upload-artifact" in builtin.names:
         host.record_upload(call.input("name", "artifact"))
     return 0
+
+
+def _post(
+    host: Any, action: Callable[[interface.ActionIO], Awaitable[None]], *, if_success: bool
+) -> steps.PostAction:
+    """A built-in's post step: skipped unless the job succeeded when ``if_success``."""
+
+    async def post(io: step_io.StepIO) -> int:
+        if if_success and (host.status != "success" or host.cancelled):
+            io.runner_note("skipped: the job has not succeeded")
+            return 0
+        try:
+            await action(io)
+        except interface.ActionFailed as failure:
+            io.error(failure.render())
+            return 1
+        return 0
+
+    return post
 
 
 def _locate(uses: str, host: Any) -> LocatedAction:
