@@ -35,6 +35,12 @@ def test_any_ref_finds_the_builtin(uses: str) -> None:
     assert isinstance(registry.find_builtin(uses), checkout.Checkout)
 
 
+def test_cache_actions_are_found_by_their_paths() -> None:
+    assert isinstance(registry.find_builtin("actions/cache@v4"), cache.Cache)
+    assert isinstance(registry.find_builtin("actions/cache/restore@v4"), cache.CacheRestore)
+    assert isinstance(registry.find_builtin("actions/cache/save@v4"), cache.CacheSave)
+
+
 @pytest.mark.parametrize(
     "uses",
     [
@@ -44,11 +50,5 @@ def test_any_ref_finds_the_builtin(uses: str) -> None:
         "actions/checkouts@v4",
     ],
 )
-def test_cache_actions_are_found_by_their_paths() -> None:
-    assert isinstance(registry.find_builtin("actions/cache@v4"), cache.Cache)
-    assert isinstance(registry.find_builtin("actions/cache/restore@v4"), cache.CacheRestore)
-    assert isinstance(registry.find_builtin("actions/cache/save@v4"), cache.CacheSave)
-
-
 def test_anything_else_is_not_a_builtin(uses: str) -> None:
     assert registry.find_builtin(uses) is None
