@@ -1,0 +1,1 @@
+"""Shipyard's records: where ``$SHIPYARD_HOME`` is, and the database (SQLAlchemy, Alembic)."""

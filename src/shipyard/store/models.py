@@ -1,0 +1,81 @@
+"""The store's tables, as SQLAlchemy 2 typed mappings.
+
+``releases`` mirrors the release manifests on disk (which stay the source of truth for a release's
+files); ``environments`` holds each environment's desired state (which release, how many replicas,
+up or down); ``instances`` what the supervisor runs (process ids and start time, so a restarted
+server can tell its instances from a reused pid); ``deploy_locks`` lets one deploy at a time change
+an environment. Schema changes go through a new migration in ``migrations/versions``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """The declarative base of every table."""
+
+
+class Release(Base):
+    __tablename__ = "releases"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    app: Mapped[str] = mapped_column(String(64), index=True)
+    commit: Mapped[str] = mapped_column(String(64))
+    tree: Mapped[str] = mapped_column(String(64))
+    ref: Mapped[str] = mapped_column(Text)
+    project_digest: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[float] = mapped_column(Float)
+    build_seconds: Mapped[float] = mapped_column(Float)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    failed_service: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class Environment(Base):
+    __tablename__ = "environments"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    app: Mapped[str] = mapped_column(String(64))
+    release_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("releases.id"), nullable=True
+    )
+    desired: Mapped[str] = mapped_column(String(16), default="down")
+    """``up``: keep the release's instances running; ``down``: run nothing."""
+    replicas: Mapped[str] = mapped_column(Text, default="{}")
+    """JSON: service name -> replicas, overriding the project file's counts."""
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class Instance(Base):
+    __tablename__ = "instances"
+    __table_args__ = (UniqueConstraint("environment", "service", "slot"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    environment: Mapped[str] = mapped_column(
+        String(64), ForeignKey("environments.name", ondelete="CASCADE"), index=True
+    )
+    service: Mapped[str] = mapped_column(String(64))
+    slot: Mapped[int] = mapped_column(Integer)
+    release_id: Mapped[str] = mapped_column(String(64))
+    pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pgid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    start_ticks: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The process's start time in clock ticks since boot (``/proc/<pid>/stat`` field 22)."""
+    port: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    restarts: Mapped[int] = mapped_column(Integer, default=0)
+    log_path: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    updated_at: Mapped[float] = mapped_column(Float)
+    message: Mapped[str] = mapped_column(Text, default="")
+
+
+class DeployLock(Base):
+    __tablename__ = "deploy_locks"
+
+    environment: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(Text)
+    acquired_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
