@@ -1,0 +1,1 @@
+"""Getting a commit into an environment: immutable releases (and, later, rollout strategies)."""
