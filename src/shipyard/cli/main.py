@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("shipyard.cli.run_command", "run", "Run a workflow on this machine."),
     "expr": ("shipyard.cli.expr_command", "expr", "Evaluate a ${{ }} expression."),
     "cache": ("shipyard.cli.cache_command", "cache", "Inspect and prune the cache."),
+    "artifacts": ("shipyard.cli.artifacts_command", "artifacts", "List or extract artifacts."),
     "release": ("shipyard.cli.release_command", "release", "Create and inspect releases."),
     "releases": ("shipyard.cli.release_command", "list_releases", "List releases."),
 }
