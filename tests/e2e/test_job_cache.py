@@ -118,3 +118,27 @@ def test_failed_jobs_are_never_recorded(repo, home: Path) -> None:
     passed = shipyard("run", "--json", cwd=root, home=home, env=env)
     assert passed.returncode == 0
     assert _cached(passed) == {"flaky": False}
+
+
+def test_artifacts_are_listed_in_the_report_and_extracted_by_the_cli(
+    repo, home: Path, tmp_path: Path
+) -> None:
+    root = repo({".github/workflows/ci.yml": WORKFLOW, "src/app.txt": "v1\n", "docs/a.md": "x"})
+    done = shipyard("run", "--json", "--job", "build", cwd=root, home=home)
+    assert done.returncode == 0, done.stderr
+    [artifact] = done.report["artifacts"]
+    assert (artifact["name"], artifact["id"], artifact["files"]) == ("app", 1, 1)
+    assert len(artifact["digest"]) == 64
+    run_id = done.report["run_id"]
+    listed = shipyard("artifacts", run_id, cwd=root, home=home)
+    assert listed.returncode == 0
+    assert listed.stdout == f"  1  app  3 bytes, 1 files  sha256:{artifact['digest']}\n"
+    out = tmp_path / "out"
+    extracted = shipyard("artifacts", "latest", "app", "-o", str(out), cwd=root, home=home)
+    assert extracted.stdout == f"extracted app: 1 files into {out}\n"
+    assert (out / "app.txt").read_text() == "v1\n"
+    missing = shipyard("artifacts", run_id, "ap", cwd=root, home=home)
+    assert missing.returncode == 2
+    assert missing.stderr == (
+        f"error: run {run_id} has no artifact `ap`\n  hint: did you mean `app`?\n"
+    )

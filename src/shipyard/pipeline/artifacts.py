@@ -1,19 +1,20 @@
 """A run's artifact store: what actions/upload-artifact saves and download-artifact restores.
 
 An artifact is a named, immutable set of files with a manifest (paths, sizes, SHA-256 of each
-file, and a digest of the whole). The store lives in one directory per run::
+file, and a digest of the whole). The files' bytes live in the content-addressed store
+(``shipyard.cache``; ``$SHIPYARD_HOME/cache`` in a run), so a file uploaded twice — by two jobs,
+two runs, or a replayed job — is stored once. The run keeps only manifests::
 
     <name>/manifest.json   the manifest, written last
-    <name>/files/<path>    the files as uploaded
     .staging/<random>/     an upload in progress; renamed to <name>/ in one step when complete
     .ids/<n>/              one empty directory per artifact id handed out (1, 2, 3 ... per run)
 
 Renaming a complete staging directory into place is what makes an upload atomic: another job
-either sees the whole artifact or none of it, and two uploads of one name cannot both win.
+either sees the whole artifact or none of it, and two uploads of one name cannot both win. Each
+artifact is also named in the store's index (namespace ``artifacts``), which keeps its blobs from
+being collected until the cache's size cap evicts it.
 
-The interface is deliberately narrow (``save_directory``, ``list``, ``restore``): a later issue
-moves the bytes onto the content-addressed store in ``shipyard.cache`` without changing it. The
-store never compresses, never expires artifacts (``retention_days`` is recorded for a later
+The store never compresses, never expires artifacts (``retention_days`` is recorded for a later
 clean-up) and knows nothing about actions; the actions turn its errors into step failures.
 """
 
@@ -29,14 +30,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from shipyard.cache import entries
+from shipyard.cache import errors as cache_errors
 from shipyard.core import errors
 
 MANIFEST = "manifest.json"
-FILES = "files"
 FILE_MODE = 0o644
 DIRECTORY_MODE = 0o755
 _FORMAT = 1
-_CHUNK = 1 << 20
 
 
 class ArtifactError(errors.ExecutionError):
@@ -82,8 +83,11 @@ class Artifact:
 class ArtifactStore:
     """The artifacts of one run, stored under ``root``. Safe for concurrent jobs."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, blobs: Path | None = None) -> None:
+        """``root`` holds the run's manifests; ``blobs`` the content-addressed store (default:
+        a private one beside the manifests)."""
         self.root = root
+        self.index = entries.CacheIndex(blobs if blobs is not None else root / ".blobs")
 
     def save_directory(
         self,
@@ -105,7 +109,7 @@ class ArtifactStore:
             raise ArtifactExists(f"an artifact named {name!r} already exists in this run")
         staging = self.root / ".staging" / uuid.uuid4().hex
         try:
-            stored = [_copy_in(directory, file, staging / FILES) for file in files]
+            stored = [self._store_file(directory, file) for file in files]
             artifact = Artifact(
                 name=name,
                 id=self._next_id(),
@@ -115,11 +119,62 @@ class ArtifactStore:
                 location=target,
                 retention_days=retention_days,
             )
+            self._keep(artifact)
             _write_manifest(staging, artifact)
             self._publish(staging, target, name, overwrite=overwrite)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return artifact
+
+    def adopt(self, name: str, files: Sequence[StoredFile], retention_days: int | None) -> Artifact:
+        """Name files whose blobs are already in the store (a job replayed from the cache)."""
+        _check_name(name)
+        for item in files:
+            if not self.index.store.has(item.sha256):
+                raise ArtifactError(f"artifact {name!r}: the content of {item.path!r} is gone")
+        staging = self.root / ".staging" / uuid.uuid4().hex
+        try:
+            artifact = Artifact(
+                name=name,
+                id=self._next_id(),
+                digest=_digest(files),
+                size=sum(item.size for item in files),
+                files=tuple(sorted(files, key=lambda item: item.path)),
+                location=self.root / name,
+                retention_days=retention_days,
+            )
+            self._keep(artifact)
+            _write_manifest(staging, artifact)
+            self._publish(staging, self.root / name, name, overwrite=True)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return artifact
+
+    def _store_file(self, directory: Path, file: Path) -> StoredFile:
+        relative = PurePosixPath(file.relative_to(directory).as_posix())
+        try:
+            # upload-artifact follows symbolic links: store what the link points at.
+            blob = self.index.store.put_file(os.path.realpath(file))
+        except cache_errors.CacheError as error:
+            raise ArtifactError(f"cannot store {relative}: {error.message}") from None
+        return StoredFile(str(relative), blob.size, blob.digest)
+
+    def _keep(self, artifact: Artifact) -> None:
+        """Name the artifact in the store's index, so its blobs are not collected."""
+        listing = json.dumps([item.path for item in artifact.files]).encode("utf-8")
+        anchor = self.index.store.put_bytes(listing)
+        run = self.root.parent.name
+        try:
+            self.index.put(
+                "artifacts",
+                f"{run}/{artifact.name}/{artifact.digest}",
+                anchor.digest,
+                artifact.size,
+                metadata={"run": run, "name": artifact.name},
+                refs=sorted({item.sha256 for item in artifact.files}),
+            )
+        except cache_errors.CacheError as error:
+            raise ArtifactError(f"cannot record artifact {artifact.name!r}: {error}") from None
 
     def list(self) -> list[Artifact]:
         """Every complete artifact of the run, in upload order."""
@@ -141,8 +196,26 @@ class ArtifactStore:
             raise ArtifactNotFound(f"no artifact named {name!r} in this run") from None
         _make_directory(destination)
         for item in artifact.files:
-            _copy_out(location / FILES, item, destination)
+            self._copy_out(item, destination)
         return artifact
+
+    def _copy_out(self, item: StoredFile, destination: Path) -> None:
+        relative = PurePosixPath(item.path)
+        if relative.is_absolute() or ".." in relative.parts:
+            raise ArtifactError(f"artifact file path {item.path!r} points outside the artifact")
+        target = destination.joinpath(*relative.parts)
+        for parent in reversed(target.parents):
+            if parent == destination or destination in parent.parents:
+                _make_directory(parent)
+        if target.is_symlink():
+            target.unlink()  # write the file itself, never through a link somewhere else
+        try:
+            self.index.store.copy_to(item.sha256, target)
+        except cache_errors.CacheError as error:
+            raise ArtifactError(
+                f"artifact file {item.path!r} cannot be restored: {error.message}"
+            ) from None
+        os.chmod(target, FILE_MODE)
 
     def _next_id(self) -> int:
         ids = self.root / ".ids"
@@ -171,40 +244,6 @@ class ArtifactStore:
 def _check_name(name: str) -> None:
     if not name or name in (".", "..") or name.startswith(".") or "/" in name or "\0" in name:
         raise ArtifactError(f"{name!r} cannot name an artifact")
-
-
-def _copy_in(directory: Path, file: Path, files_root: Path) -> StoredFile:
-    relative = PurePosixPath(file.relative_to(directory).as_posix())
-    destination = files_root / relative
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = 0
-    with open(file, "rb") as source, open(destination, "wb") as sink:
-        while chunk := source.read(_CHUNK):
-            digest.update(chunk)
-            sink.write(chunk)
-            size += len(chunk)
-    return StoredFile(str(relative), size, digest.hexdigest())
-
-
-def _copy_out(files_root: Path, item: StoredFile, destination: Path) -> None:
-    relative = PurePosixPath(item.path)
-    if relative.is_absolute() or ".." in relative.parts:
-        raise ArtifactError(f"artifact file path {item.path!r} points outside the artifact")
-    target = destination.joinpath(*relative.parts)
-    for parent in reversed(target.parents):
-        if parent == destination or destination in parent.parents:
-            _make_directory(parent)
-    if target.is_symlink():
-        target.unlink()  # write the file itself, never through a link somewhere else
-    digest = hashlib.sha256()
-    with open(files_root.joinpath(*relative.parts), "rb") as source, open(target, "wb") as sink:
-        while chunk := source.read(_CHUNK):
-            digest.update(chunk)
-            sink.write(chunk)
-    os.chmod(target, FILE_MODE)
-    if digest.hexdigest() != item.sha256:
-        raise ArtifactError(f"artifact file {item.path!r} changed after it was uploaded")
 
 
 def _make_directory(path: Path) -> None:

@@ -84,11 +84,14 @@ def test_an_upload_in_progress_is_invisible(tmp_path: Path) -> None:
 
 def test_a_file_changed_after_upload_is_detected(tmp_path: Path, upload: Path) -> None:
     store = artifacts.ArtifactStore(tmp_path / "store")
-    store.save_directory("dist", upload, files_of(upload))
-    (tmp_path / "store" / "dist" / "files" / "a.txt").write_text("tampered")
+    saved = store.save_directory("dist", upload, files_of(upload))
+    blob = store.index.store.path_of(saved.files[0].sha256)
+    blob.chmod(0o644)
+    blob.write_text("tampered")
     with pytest.raises(artifacts.ArtifactError) as failure:
         store.restore("dist", tmp_path / "out")
-    assert str(failure.value) == "artifact file 'a.txt' changed after it was uploaded"
+    assert str(failure.value).startswith("artifact file 'a.txt' cannot be restored: ")
+    assert "corrupt" in str(failure.value)
 
 
 @pytest.mark.parametrize("name", ["", ".", "..", ".hidden", "a/b"])

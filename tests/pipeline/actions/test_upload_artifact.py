@@ -24,12 +24,14 @@ def write(root: Path, files: Mapping[str, str]) -> None:
 
 
 def stored(harness: Harness, name: str) -> dict[str, str]:
-    """The files of a stored artifact: path -> text."""
-    files = harness.artifacts / name / "files"
+    """The files of a stored artifact: path -> text, read back from the store's blobs."""
+    store = artifacts.ArtifactStore(harness.artifacts)
+    try:
+        artifact = next(a for a in store.list() if a.name == name)
+    except StopIteration:
+        return {}
     return {
-        str(path.relative_to(files)): path.read_text()
-        for path in sorted(files.rglob("*"))
-        if path.is_file()
+        item.path: store.index.store.read_bytes(item.sha256).decode() for item in artifact.files
     }
 
 

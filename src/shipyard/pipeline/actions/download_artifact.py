@@ -38,7 +38,7 @@ class DownloadArtifact:
                 "Inputs 'name' and 'artifact-ids' cannot be used together. Please specify only one."
             )
         merge = _inputs.boolean(call, "merge-multiple", False)
-        store = artifacts.ArtifactStore(call.artifacts)
+        store = artifacts.ArtifactStore(call.artifacts, call.cache_root)
         stored = await asyncio.to_thread(store.list)
         if name:
             chosen = [artifact for artifact in stored if artifact.name == name]

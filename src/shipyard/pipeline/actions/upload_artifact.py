@@ -75,7 +75,7 @@ class UploadArtifact:
         plural = "" if len(files) == 1 else "s"
         io.log(f"With the provided path, there will be {len(files)} file{plural} uploaded")
         io.log(f"Root directory of the artifact is {root}")
-        store = artifacts.ArtifactStore(call.artifacts)
+        store = artifacts.ArtifactStore(call.artifacts, call.cache_root)
         try:
             artifact = await asyncio.to_thread(
                 store.save_directory,

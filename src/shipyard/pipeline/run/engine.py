@@ -17,7 +17,6 @@ from typing import Any
 
 from shipyard import expressions
 from shipyard.core import errors
-from shipyard.pipeline import artifacts
 from shipyard.pipeline.plan import graph, matrix
 from shipyard.pipeline.run import (
     concurrency,
@@ -278,7 +277,7 @@ class Engine:
                     runner.ref,
                     self.run.broadcaster,
                     log_dir=runner.log_dir,
-                    artifact_store=artifacts.ArtifactStore(self.run.artifacts),
+                    artifact_store=self.run.artifact_store(),
                 )
                 if replayed is not None:
                     return job.JobOutcome(replayed.conclusion, replayed.outputs)
@@ -331,7 +330,7 @@ class Engine:
         recorded: tuple[list[events.StepFinished], list[events.AnnotationAdded]],
     ) -> None:
         steps, annotations = recorded
-        store = artifacts.ArtifactStore(self.run.artifacts)
+        store = self.run.artifact_store()
         try:
             uploaded = [a for a in store.list() if a.name in runner.uploaded_artifacts]
             cache.record(

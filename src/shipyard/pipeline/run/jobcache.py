@@ -10,7 +10,6 @@ jobs are never recorded. ``explain`` says which input changed when a job that ra
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -153,13 +152,8 @@ class JobCache:
         self, recorded: Mapping[str, Any], artifact_store: artifacts.ArtifactStore
     ) -> None:
         for name, item in recorded.items():
-            with tempfile.TemporaryDirectory(prefix="shipyard-replay-") as scratch:
-                base = Path(scratch)
-                snapshots.restore_tree(self.index.store, item["snapshot"], base)
-                files = sorted(p for p in base.rglob("*") if p.is_file() or p.is_symlink())
-                artifact_store.save_directory(
-                    name, base, files, retention_days=item.get("retention_days")
-                )
+            files = [artifacts.StoredFile(f["path"], f["size"], f["sha256"]) for f in item["files"]]
+            artifact_store.adopt(name, files, item.get("retention_days"))
 
     # -- recording ----------------------------------------------------------------------------
 
@@ -181,15 +175,15 @@ class JobCache:
         log_dir.mkdir(parents=True, exist_ok=True)
         logs = snapshots.save_tree(store, log_dir, [log_dir], use_stat_cache=False)
         artifact_records = {}
-        refs = []
+        refs: list[str] = []
         for artifact in uploaded:
-            files_root = artifact.location / artifacts.FILES
-            saved = snapshots.save_tree(store, files_root, [files_root], use_stat_cache=False)
             artifact_records[artifact.name] = {
-                "snapshot": saved.digest,
+                "files": [
+                    {"path": f.path, "size": f.size, "sha256": f.sha256} for f in artifact.files
+                ],
                 "retention_days": artifact.retention_days,
             }
-            refs.append(saved.digest)
+            refs.extend(f.sha256 for f in artifact.files)
         metadata = {
             "run_id": run_id,
             "recorded": time.time(),
@@ -211,7 +205,9 @@ class JobCache:
             "components": dict(key.components),
         }
         size = logs.size + sum(len(str(v)) for v in outputs.values())
-        self.index.put(NAMESPACE, key.digest, logs.digest, size, metadata=metadata, refs=refs)
+        self.index.put(
+            NAMESPACE, key.digest, logs.digest, size, metadata=metadata, refs=sorted(set(refs))
+        )
         self.index.put(
             LATEST,
             key.identity,

@@ -176,6 +176,16 @@ async def _main(run: state.RunState, observers: Sequence[events.Observer]) -> Ru
     run.broadcaster.notify(
         events.RunFinished(conclusion=conclusion, duration=time.monotonic() - started)
     )
+    collector.data["artifacts"] = [
+        {
+            "name": artifact.name,
+            "id": artifact.id,
+            "digest": artifact.digest,
+            "size": artifact.size,
+            "files": len(artifact.files),
+        }
+        for artifact in run.artifact_store().list()
+    ]
     collector.write(run.run_dir / "report.json")
     (run.run_dir / "event.json").write_text(json.dumps(run.event), encoding="utf-8")
     return RunOutcome(conclusion, run.run_dir, collector.as_dict())

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shipyard.pipeline import artifacts as artifact_files
 from shipyard.pipeline.run import events, jobcache, options
 from shipyard.secrets import masking
 from shipyard.spec import workflow
@@ -39,6 +40,10 @@ class RunState:
     @property
     def artifacts(self) -> Path:
         return self.run_dir / "artifacts"
+
+    def artifact_store(self) -> artifact_files.ArtifactStore:
+        """This run's artifacts, their bytes in ``$SHIPYARD_HOME/cache``."""
+        return artifact_files.ArtifactStore(self.artifacts, self.options.home / "cache")
 
     @property
     def tool_cache(self) -> Path:
