@@ -7,12 +7,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from shipyard.core import errors
-from shipyard.spec import discovery, workflow
+from shipyard.spec import discovery
+
+if TYPE_CHECKING:
+    from shipyard.spec import workflow
 
 
 def _pairs(values: Sequence[str], flag: str) -> dict[str, str]:
@@ -167,9 +170,17 @@ def run(
     start = Path(directory).resolve()
     if list_only:
         from shipyard.cli import run_listing
+        from shipyard.spec import workflow_summary
 
         root = _repository_root(start)
-        click.echo(run_listing.listing(discovery.load_workflows(root)), nl=False)
+        summaries = [
+            workflow_summary.summarize(
+                path.read_text(encoding="utf-8", errors="replace"),
+                path=path.relative_to(root).as_posix(),
+            )
+            for path in discovery.find_workflow_files(root)
+        ]
+        click.echo(run_listing.listing(summaries), nl=False)
         return
     from shipyard.pipeline.run import repository
 

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shipyard.core import errors
-from shipyard.spec import workflow
+from shipyard.spec import workflow_summary
+
+if TYPE_CHECKING:
+    from shipyard.spec import workflow
 
 
-def listing(workflows: Sequence[workflow.Workflow]) -> str:
+def listing(workflows: Sequence[workflow_summary.WorkflowSummary]) -> str:
     lines = []
     for item in workflows:
-        events = ", ".join(item.on.events) or "-"
-        lines.append(f"{item.path}  {item.display_name}  (on: {events})")
-        for job in item.jobs.values():
+        if item.problem is not None:
+            lines.append(f"{item.path}  (invalid: {item.problem}; see `shipyard validate`)")
+            continue
+        events = ", ".join(item.events) or "-"
+        lines.append(f"{item.path}  {item.name or item.path}  (on: {events})")
+        for job in item.jobs:
             details = []
             if job.needs:
                 details.append("needs " + ", ".join(job.needs))
-            if job.strategy is not None:
+            if job.matrix:
                 details.append("matrix")
             if job.uses:
                 details.append(f"calls {job.uses}")

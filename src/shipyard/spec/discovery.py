@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shipyard.core import errors
-from shipyard.spec import workflow, workflow_loader
+
+if TYPE_CHECKING:
+    from shipyard.spec import workflow
 
 WORKFLOW_DIRECTORIES = (".github/workflows", ".shipyard/workflows")
 WORKFLOW_SUFFIXES = (".yml", ".yaml")
@@ -43,6 +46,8 @@ def load_workflows(root: Path, paths: Sequence[Path] | None = None) -> list[work
 
     Raises one ``errors.SpecErrors`` with every problem of every file.
     """
+    from shipyard.spec import workflow_loader  # the loader and the expression language are heavy
+
     files = find_workflow_files(root) if paths is None else list(paths)
     loaded = []
     problems: list[errors.SpecError] = []

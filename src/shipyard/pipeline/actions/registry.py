@@ -13,46 +13,43 @@ every input, output and deviation. This module only looks actions up; it never r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import importlib
+from collections.abc import Mapping
 from types import MappingProxyType
 
-from shipyard.pipeline.actions import (
-    cache,
-    checkout,
-    download_artifact,
-    interface,
-    setup_python,
-    setup_uv,
-    upload_artifact,
+from shipyard.pipeline.actions import interface
+
+# name -> (module in this package, class). Modules load on first use: a run imports only the
+# built-ins its workflow uses, which keeps `shipyard run` quick to start.
+_BUILTIN_ACTIONS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "actions/checkout": ("checkout", "Checkout"),
+        "actions/setup-python": ("setup_python", "SetupPython"),
+        "astral-sh/setup-uv": ("setup_uv", "SetupUv"),
+        "actions/upload-artifact": ("upload_artifact", "UploadArtifact"),
+        "actions/download-artifact": ("download_artifact", "DownloadArtifact"),
+        "actions/cache": ("cache", "Cache"),
+        "actions/cache/restore": ("cache", "CacheRestore"),
+        "actions/cache/save": ("cache", "CacheSave"),
+    }
 )
 
-_BUILTIN_ACTIONS: tuple[interface.BuiltinAction, ...] = (
-    checkout.Checkout(),
-    setup_python.SetupPython(),
-    setup_uv.SetupUv(),
-    upload_artifact.UploadArtifact(),
-    download_artifact.DownloadArtifact(),
-    cache.Cache(),
-    cache.CacheRestore(),
-    cache.CacheSave(),
-)
+BUILTINS: Mapping[str, tuple[str, str]] = _BUILTIN_ACTIONS
+"""Every built-in's name (lower-case ``owner/repo`` without ``@ref``) and where it lives."""
 
-
-def _index(actions: Iterable[interface.BuiltinAction]) -> Mapping[str, interface.BuiltinAction]:
-    index: dict[str, interface.BuiltinAction] = {}
-    for action in actions:
-        for name in action.names:
-            if name in index:
-                raise ValueError(f"two built-in actions claim {name!r}")
-            index[name.lower()] = action
-    return MappingProxyType(index)
-
-
-BUILTINS: Mapping[str, interface.BuiltinAction] = _index(_BUILTIN_ACTIONS)
-"""Every built-in, keyed by lower-case ``owner/repo`` without ``@ref``."""
+_loaded: dict[str, interface.BuiltinAction] = {}
 
 
 def find_builtin(uses: str) -> interface.BuiltinAction | None:
     """The built-in for a ``uses:`` value (``actions/checkout@v4``), or None."""
     name = uses.strip().split("@", 1)[0].rstrip("/").lower()
-    return BUILTINS.get(name)
+    if name not in _BUILTIN_ACTIONS:
+        return None
+    action = _loaded.get(name)
+    if action is None:
+        module_name, class_name = _BUILTIN_ACTIONS[name]
+        module = importlib.import_module(f"shipyard.pipeline.actions.{module_name}")
+        action = getattr(module, class_name)()
+        assert name in action.names
+        _loaded[name] = action
+    return action

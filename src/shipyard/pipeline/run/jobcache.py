@@ -215,7 +215,14 @@ class JobCache:
             0,
             metadata={"components": dict(key.components), "key": key.digest},
         )
-        self.index.enforce_cap()
+
+    def enforce_cap(self) -> None:
+        """Evict least recently used entries when the cache is over its size cap (once a run:
+        it reads every entry)."""
+        try:
+            self.index.enforce_cap()
+        except cache_errors.CacheError:
+            return
 
 
 def _annotation(note: events.AnnotationAdded) -> dict[str, Any]:

@@ -89,5 +89,6 @@ class RunReport:
 
     def write(self, path: Path) -> None:
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(self.data, indent=2) + "\n", encoding="utf-8")
+        # Compact: json's C encoder only runs without indent (a 500-job report is large).
+        temporary.write_text(json.dumps(self.data) + "\n", encoding="utf-8")
         temporary.replace(path)

@@ -176,6 +176,8 @@ async def _main(run: state.RunState, observers: Sequence[events.Observer]) -> Ru
     run.broadcaster.notify(
         events.RunFinished(conclusion=conclusion, duration=time.monotonic() - started)
     )
+    if run.job_cache is not None:
+        run.job_cache.enforce_cap()
     collector.data["artifacts"] = [
         {
             "name": artifact.name,
