@@ -87,7 +87,10 @@ class ArtifactStore:
         """``root`` holds the run's manifests; ``blobs`` the content-addressed store (default:
         a private one beside the manifests)."""
         self.root = root
-        self.index = entries.CacheIndex(blobs if blobs is not None else root / ".blobs")
+        # Not fsynced (like the job cache): every blob is verified when it is read back.
+        self.index = entries.CacheIndex(
+            blobs if blobs is not None else root / ".blobs", durable=False
+        )
 
     def save_directory(
         self,

@@ -65,7 +65,9 @@ class JobCache:
     """Records and replays jobs in the store under ``root``."""
 
     def __init__(self, root: Path) -> None:
-        self.index = entries.CacheIndex(root)
+        # Not fsynced: a record lost to a power cut is only a cache miss, and every blob is
+        # verified when read, so a torn one is detected, never replayed.
+        self.index = entries.CacheIndex(root, durable=False)
 
     # -- lookup and replay --------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ every run by design.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -88,6 +89,33 @@ def settings_for(spec: workflow.Workflow, job: workflow.Job) -> workflow.CacheSe
     return job.x_shipyard.cache or spec.x_shipyard.cache or workflow.CacheSettings()
 
 
+@dataclass(frozen=True, slots=True)
+class _JobFacts:
+    """What the key needs from a job's definition; the same for every matrix combination."""
+
+    definition: Any
+    texts: tuple[str, ...]
+
+
+_facts: dict[tuple[int, str], _JobFacts] = {}
+
+
+def _job_facts(spec: workflow.Workflow, job: workflow.Job) -> _JobFacts:
+    known = _facts.get((id(spec), job.id))
+    if known is None:
+        plain_job, plain_env = _plain(job), _plain(spec.env)
+        known = _JobFacts(
+            definition={
+                "job": plain_job,
+                "workflow_env": plain_env,
+                "defaults": _plain(spec.defaults),
+            },
+            texts=(*_strings(plain_job), *_strings(plain_env)),
+        )
+        _facts[(id(spec), job.id)] = known
+    return known
+
+
 def refusal(spec: workflow.Workflow, job: workflow.Job) -> Uncacheable | None:
     """Why this job must not be cached, or None."""
     settings = settings_for(spec, job)
@@ -97,7 +125,7 @@ def refusal(spec: workflow.Workflow, job: workflow.Job) -> Uncacheable | None:
         return Uncacheable("it calls a reusable workflow (its jobs are cached one by one)")
     if job.environment is not None:
         return Uncacheable("it deploys to an environment")
-    texts = [*_strings(_plain(job)), *_strings(_plain(spec.env))]
+    texts = _job_facts(spec, job).texts
     if any(_RUN_SPECIFIC.search(text) for text in texts):
         return Uncacheable("it reads github.run_id, run_number or run_attempt")
     if not settings.secrets and any(_SECRET_REFERENCE.search(text) for text in texts):
@@ -105,6 +133,7 @@ def refusal(spec: workflow.Workflow, job: workflow.Job) -> Uncacheable | None:
     return None
 
 
+@functools.lru_cache(maxsize=64)
 def files_digest(root: Path, sha: str, inputs: tuple[str, ...]) -> str | None:
     """The commit's tree, or only the files matching ``inputs``; None outside git."""
     if not sha:
@@ -199,19 +228,11 @@ def compute(
     if files is None:
         return Uncacheable("the repository is not a git repository with a commit")
     identity = _digest({"workflow": spec.path, "job": job.id, "matrix": matrix})
-    texts = [*_strings(_plain(job)), *_strings(_plain(spec.env))]
-    if not any(_COMMIT_SPECIFIC.search(text) for text in texts):
+    facts = _job_facts(spec, job)
+    if not any(_COMMIT_SPECIFIC.search(text) for text in facts.texts):
         values = {k: v for k, v in values.items() if k not in {"event", "sha"}}
     components = {
-        "definition": _digest(
-            {
-                "job": _plain(job),
-                "matrix": matrix,
-                "strategy": strategy,
-                "workflow_env": _plain(spec.env),
-                "defaults": _plain(spec.defaults),
-            }
-        ),
+        "definition": _digest({**facts.definition, "matrix": matrix, "strategy": strategy}),
         "files": files,
         "values": _digest(values),
         "secrets": _digest(sorted(secrets.items())) if settings.secrets else _digest(None),

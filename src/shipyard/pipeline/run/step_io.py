@@ -8,6 +8,7 @@ files before the step and reads them back after it.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -64,7 +65,7 @@ class StepIO:
         self._masker = masker
         self._processor = commands.CommandProcessor()
         self._file_dir = file_dir
-        self._files: dict[str, Path] = {}
+        self._files: dict[str, str] = {}
         self.env = dict(env)
         self.cwd = cwd
         self._kill_grace = kill_grace
@@ -79,12 +80,13 @@ class StepIO:
     def prepare_files(self) -> dict[str, str]:
         """Create the empty step files; returns the variables that point at them."""
         token = uuid.uuid4().hex[:12]
+        directory = os.fspath(self._file_dir)
         variables = {}
         for variable, stem in FILE_COMMANDS.items():
-            path = self._file_dir / f"{stem}_{token}"
-            path.touch()
+            path = f"{directory}/{stem}_{token}"
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600))
             self._files[variable] = path
-            variables[variable] = str(path)
+            variables[variable] = path
         self.env.update(variables)
         return variables
 
@@ -95,11 +97,13 @@ class StepIO:
         """
         for variable, path in self._files.items():
             try:
-                text = path.read_text(encoding="utf-8", errors="replace")
-                path.unlink()
+                if os.stat(path).st_size == 0:  # the usual case: nothing written
+                    os.unlink(path)
+                    continue
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    text = handle.read()
+                os.unlink(path)
             except FileNotFoundError:
-                continue
-            if not text:
                 continue
             try:
                 self._apply_file(variable, text)
