@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import shutil
 import time
@@ -72,7 +71,7 @@ class JobRunner:
             workspace=root / "workspace",
             temp=root / "temp",
             tool_cache=run.tool_cache,
-            event_path=root / "event.json",
+            event_path=run.run_dir / "event.json",
         )
         self.log_dir = run.run_dir / "logs" / slug
 
@@ -114,7 +113,9 @@ class JobRunner:
         finally:
             if timer is not None:
                 timer.cancel()
-            await process.end_tracked(self._tracking_id, self.run.options.kill_grace)
+            await process.end_tracked(
+                self._tracking_id, self.run.options.kill_grace, self.run.older_pids
+            )
             # RUNNER_TEMP is per job, as on GitHub; what steps left there may be secret.
             shutil.rmtree(self.paths.temp, ignore_errors=True)
         if self.timed_out:
@@ -158,7 +159,6 @@ class JobRunner:
     def _prepare_directories(self) -> None:
         for directory in (self.paths.workspace, self.paths.temp, self.log_dir):
             directory.mkdir(parents=True, exist_ok=True)
-        self.paths.event_path.write_text(json.dumps(self.run.event), encoding="utf-8")
         self.github = github_context.github_context(
             self.run.options,
             run_id=self.run.run_id,

@@ -205,8 +205,20 @@ async def _wait_group_gone(pgid: int, timeout: float) -> bool:
     return False
 
 
-def tracked_processes(tracking_id: str) -> list[int]:
-    """Process ids whose environment carries ``tracking_id`` (Linux ``/proc``)."""
+def running_pids() -> frozenset[int]:
+    """Every process id on the machine now (Linux ``/proc``)."""
+    try:
+        return frozenset(int(entry) for entry in os.listdir("/proc") if entry.isdigit())
+    except OSError:  # pragma: no cover - not Linux
+        return frozenset()
+
+
+def tracked_processes(tracking_id: str, older: frozenset[int] = frozenset()) -> list[int]:
+    """Process ids whose environment carries ``tracking_id`` (Linux ``/proc``).
+
+    ``older`` are processes that existed before the run began: they cannot carry one of its
+    tracking ids, so their environment is not read (a 500-job run would read thousands).
+    """
     needle = f"{TRACKING_VARIABLE}={tracking_id}".encode()
     found = []
     own = os.getpid()
@@ -215,7 +227,7 @@ def tracked_processes(tracking_id: str) -> list[int]:
     except OSError:  # pragma: no cover - not Linux
         return []
     for entry in entries:
-        if not entry.isdigit() or int(entry) == own:
+        if not entry.isdigit() or int(entry) == own or int(entry) in older:
             continue
         try:
             with open(f"/proc/{entry}/environ", "rb") as handle:
@@ -227,9 +239,11 @@ def tracked_processes(tracking_id: str) -> list[int]:
     return found
 
 
-async def end_tracked(tracking_id: str, grace: float = KILL_GRACE) -> int:
+async def end_tracked(
+    tracking_id: str, grace: float = KILL_GRACE, older: frozenset[int] = frozenset()
+) -> int:
     """End every process still carrying ``tracking_id``; returns how many were found."""
-    pids = tracked_processes(tracking_id)
+    pids = tracked_processes(tracking_id, older)
     found = len(pids)
     if not pids:
         return 0

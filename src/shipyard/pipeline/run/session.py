@@ -65,6 +65,7 @@ def prepare(
     run_dir = run_options.home / "runs" / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "artifacts").mkdir(exist_ok=True)
+    (run_dir / "event.json").write_text(json.dumps(event), encoding="utf-8")
     cache = jobcache.JobCache(run_options.home / "cache") if run_options.use_cache else None
     return state.RunState(
         job_cache=cache,
@@ -189,5 +190,4 @@ async def _main(run: state.RunState, observers: Sequence[events.Observer]) -> Ru
         for artifact in run.artifact_store().list()
     ]
     collector.write(run.run_dir / "report.json")
-    (run.run_dir / "event.json").write_text(json.dumps(run.event), encoding="utf-8")
     return RunOutcome(conclusion, run.run_dir, collector.as_dict())

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from shipyard.pipeline import artifacts as artifact_files
-from shipyard.pipeline.run import events, jobcache, options
+from shipyard.pipeline.run import events, jobcache, options, process
 from shipyard.secrets import masking
 from shipyard.spec import workflow
 
@@ -34,6 +34,8 @@ class RunState:
     used_keys: set[str] = field(default_factory=set)
     job_cache: jobcache.JobCache | None = None
     recorder: jobcache.JobRecorder = field(default_factory=jobcache.JobRecorder)
+    older_pids: frozenset[int] = field(default_factory=process.running_pids)
+    """Processes that existed before the run: never one of its jobs' leftovers."""
     tools: str = ""
     """The toolchain digest of this machine, computed once per run for job cache keys."""
 
