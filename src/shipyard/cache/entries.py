@@ -68,6 +68,10 @@ class PruneReport:
     """Entries removed because a blob they need is missing or corrupt."""
     blobs_deleted: int = 0
     bytes_freed: int = 0
+    blobs_spared: int = 0
+    """Blobs no entry needs that were kept: touched within the grace period (a save may be
+    using them)."""
+    bytes_spared: int = 0
     entries_kept: int = 0
     bytes_kept: int = 0
     """Bytes of the blobs the remaining entries need (each blob once)."""
@@ -188,14 +192,16 @@ class CacheIndex:
         for entry in evicted:
             self._remove_if_unchanged(entry)
         keep = frozenset().union(*(blobs for _, blobs in needs.values()))
-        deleted, freed = eviction.sweep(self.store, keep, grace_seconds)
+        swept = eviction.sweep(self.store, keep, grace_seconds)
         self._forget_old_stat_caches()
         shutil.rmtree(self.store.quarantine, ignore_errors=True)
         return PruneReport(
             evicted=tuple(evicted),
             broken=tuple(broken),
-            blobs_deleted=deleted,
-            bytes_freed=freed,
+            blobs_deleted=swept.deleted,
+            bytes_freed=swept.freed,
+            blobs_spared=swept.spared,
+            bytes_spared=swept.spared_bytes,
             entries_kept=len(needs),
             bytes_kept=sum(present[digest] for digest in keep),
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from shipyard.cache import errors, manifest, snapshots
 from shipyard.cache import store as blobstore
@@ -87,20 +88,31 @@ class Marker:
         return files
 
 
-def sweep(
-    store: blobstore.BlobStore, keep: frozenset[str], grace_seconds: float
-) -> tuple[int, int]:
-    """Delete every blob not in ``keep`` and untouched for ``grace_seconds``: (blobs, bytes)."""
+@dataclass(frozen=True, slots=True)
+class Swept:
+    """What a sweep deleted, and what it spared because it was touched within the grace period."""
+
+    deleted: int = 0
+    freed: int = 0
+    spared: int = 0
+    spared_bytes: int = 0
+
+
+def sweep(store: blobstore.BlobStore, keep: frozenset[str], grace_seconds: float) -> Swept:
+    """Delete every blob not in ``keep`` and untouched for ``grace_seconds``."""
     used_since_ns = time.time_ns() - int(grace_seconds * 1e9)
-    deleted = freed = 0
-    for digest, _ in list(store.iter_blobs()):
+    deleted = freed = spared = spared_bytes = 0
+    for digest, status in list(store.iter_blobs()):
         if digest in keep:
             continue
         size = store.delete_if_unused(digest, used_since_ns)
         if size is not None:
             deleted += 1
             freed += size
-    return deleted, freed
+        elif store.has(digest):
+            spared += 1
+            spared_bytes += status.st_size
+    return Swept(deleted, freed, spared, spared_bytes)
 
 
 def _starts_like_manifest(store: blobstore.BlobStore, digest: str) -> bool:
