@@ -1,0 +1,1 @@
+"""Running releases: the supervisor of service processes and the router (data plane)."""
