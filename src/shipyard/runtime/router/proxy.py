@@ -1,0 +1,868 @@
+"""The client side of the proxy: one protocol per client connection, one exchange per request.
+
+:class:`ClientConnection` parses requests with llhttp (httptools) and builds each upstream head
+as it reads the header fields: hop-by-hop fields dropped, X-Forwarded-*/Forwarded added (the
+client's part of them computed once per connection). :class:`Exchange` carries one request to an
+instance and its response back: choosing the instance, retrying another one when a connection
+cannot be opened, streaming both bodies with backpressure, and the pages the router answers
+itself (400, 404, 405, 408, 413, 414, 431, 502, 503, 504). No timer per request: deadlines are
+checked by the worker's sweep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import errno
+
+import httptools
+
+from shipyard.runtime.router import balancer, context, heads, signals, upstream
+
+_clock = context.clock
+_RequestParser = httptools.HttpRequestParser
+_ParserError = httptools.HttpParserError
+_ParserUpgrade = httptools.HttpParserUpgrade
+
+MAX_ATTEMPTS = 3
+"""Instances tried for one request when connections cannot be opened."""
+PENDING_LIMIT = 256 * 1024
+"""Request body bytes held while a connection to an instance opens; then the client waits."""
+LINGER_SECONDS = 2.0
+"""After refusing a request mid-body, how long to read (and drop) the rest before closing."""
+_REPLAYABLE = frozenset((b"GET", b"HEAD", b"OPTIONS", b"TRACE", b"PUT", b"DELETE"))
+
+# What a connection is doing, for the deadline sweep.
+IDLE, HEAD, BUSY, LINGERING, TUNNEL, CLOSED = range(6)
+
+# Request header fields handled specially, by lowercased name.
+_HOST, _LENGTH, _CHUNKED, _CONNECTION, _UPGRADE, _DROP, _XFF, _XFP, _XFH, _FORWARDED = range(10)
+_SPECIAL = {
+    b"host": _HOST,
+    b"content-length": _LENGTH,
+    b"transfer-encoding": _CHUNKED,
+    b"connection": _CONNECTION,
+    b"upgrade": _UPGRADE,
+    b"keep-alive": _DROP,
+    b"te": _DROP,
+    b"trailer": _DROP,
+    b"x-forwarded-for": _XFF,
+    b"x-forwarded-proto": _XFP,
+    b"x-forwarded-host": _XFH,
+    b"forwarded": _FORWARDED,
+}
+
+
+class Refused(Exception):
+    """Raised from a parser callback to refuse a request with ``status``."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+class _Stop(Exception):
+    """Raised from a parser callback to stop reading a connection being closed."""
+
+
+class Listener:
+    """A listening address and what it serves now; ``routing`` is swapped whole per table."""
+
+    __slots__ = ("listen", "routing", "server")
+
+    def __init__(self, listen: str, routing: balancer.Routing) -> None:
+        self.listen = listen
+        self.routing: balancer.Routing | None = routing
+        self.server: asyncio.AbstractServer | None = None
+
+
+class Exchange:
+    """One request and its response."""
+
+    __slots__ = (
+        "body_bytes",
+        "chunked",
+        "client",
+        "close_after",
+        "connection",
+        "content_length",
+        "counters",
+        "endpoint",
+        "finished",
+        "head",
+        "header_bytes",
+        "header_count",
+        "host",
+        "http10",
+        "incoming",
+        "is_head",
+        "keep_alive",
+        "local",
+        "method",
+        "parts",
+        "pending",
+        "pending_bytes",
+        "replayed",
+        "request_done",
+        "response_done_",
+        "response_started",
+        "route",
+        "started",
+        "status",
+        "tried",
+        "upgrade",
+        "upstream",
+        "url",
+    )
+
+    method: bytes
+    is_head: bool
+    keep_alive: bool
+    http10: bool
+    started: float
+    replayed: bool
+    route: balancer.RouteRuntime
+    endpoint: balancer.Endpoint
+    counters: signals.Counters
+    head: bytes
+    pending_bytes: int
+
+    def __init__(self, client: ClientConnection, url: bytes) -> None:
+        self.client = client
+        self.url = url
+        self.parts: list[bytes] = []
+        self.header_bytes = 0
+        self.header_count = 0
+        self.host: bytes | None = None
+        self.connection: list[bytes] | None = None
+        self.upgrade: bytes | None = None
+        self.incoming: list[bytes] | None = None
+        self.chunked = False
+        self.content_length = 0
+        self.body_bytes = 0
+        self.pending: list[bytes] | None = None
+        self.upstream: upstream.UpstreamConnection | None = None
+        self.local: bytes | None = None
+        self.request_done = False
+        self.response_started = False
+        self.response_done_ = False
+        self.finished = False
+        self.close_after = False
+        self.tried: list[tuple[balancer.Endpoint, str]] | None = None
+        self.status = 0
+
+    # Starting ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Called when this exchange's turn on the client connection comes."""
+        if self.local is not None:
+            self._answer_local()
+            return
+        conn = self.endpoint.upstream.take()
+        if conn is not None:
+            self._send_on(conn, reused=True)
+        else:
+            self.client.context.spawn(self._open(self.endpoint))
+
+    async def _open(self, endpoint: balancer.Endpoint) -> None:
+        target = endpoint.upstream
+        try:
+            conn = await target.open(self.client.context.settings.connect)
+        except (OSError, TimeoutError) as exc:
+            self._connect_failed(endpoint, exc)
+            return
+        if self.finished or self.client.state == CLOSED:
+            target.give_back(conn)
+            return
+        self._send_on(conn, reused=False)
+
+    def _send_on(self, conn: upstream.UpstreamConnection, *, reused: bool) -> None:
+        self.upstream = conn
+        pending = self.pending
+        if pending:
+            self.pending = None
+            data = b"".join((self.head, *pending))
+            self.pending_bytes = 0
+            self.client.resume(ClientConnection.PAUSE_BUFFER)
+        else:
+            data = self.head
+        conn.send(self, data, reused=reused)
+
+    def _connect_failed(self, endpoint: balancer.Endpoint, exc: BaseException) -> None:
+        reason = _describe(exc, "to connect", self.client.context.settings.connect)
+        counters = endpoint.counters
+        counters.connect_errors += 1
+        counters.ejections += 1
+        endpoint.upstream.eject()
+        ctx = self.client.context
+        if ctx.on_ejection is not None:
+            ctx.on_ejection(endpoint.upstream)
+        tried = self.tried
+        if tried is None:
+            tried = self.tried = []
+        tried.append((endpoint, reason))
+        if self.finished or self.client.state == CLOSED:
+            self._count_done()
+            return
+        other = None
+        if len(tried) < MAX_ATTEMPTS:
+            other = self.route.pick_other([e for e, _ in tried])
+        if other is None:
+            attempts = "; ".join(
+                f"{e.upstream.address} (release {e.release_id}, instance {e.instance_id}): {why}"
+                for e, why in tried
+            )
+            self._answer(502, f"Route {self.route.label}: could not connect to {attempts}.")
+            return
+        # The failed instance keeps its request count; the next one gets the request.
+        counters.in_flight -= 1
+        self.endpoint = other
+        self.counters = other.counters
+        other.counters.requests += 1
+        other.counters.in_flight += 1
+        self.start()
+
+    # Request body --------------------------------------------------------------------------
+
+    def body(self, piece: bytes) -> None:
+        """Send (or hold) a piece of request body, already framed for the instance."""
+        conn = self.upstream
+        if conn is not None:
+            conn.transport.write(piece)
+            return
+        pending = self.pending
+        if pending is None:
+            pending = self.pending = []
+            self.pending_bytes = 0
+        pending.append(piece)
+        self.pending_bytes += len(piece)
+        if self.pending_bytes > PENDING_LIMIT:
+            self.client.pause(ClientConnection.PAUSE_BUFFER)
+
+    # Response, driven by the upstream connection -----------------------------------------
+
+    def interim(self, head: bytes) -> None:
+        """A 1xx head (100 Continue, 103 Early Hints): passed on to HTTP/1.1 clients."""
+        if not self.http10:
+            self.relay(head)
+
+    def accept_head(self, conn: upstream.UpstreamConnection, head: bytes, status: int) -> bytes:
+        """The final response head: rewritten for the client, its framing noted on ``conn``."""
+        self.status = status
+        self.response_started = True
+        client = self.client
+        if self.upgrade is not None and status != 101:
+            self.close_after = True  # the client's parser is past the upgrade point
+        out, framing = heads.rewrite_response_head(
+            head,
+            status,
+            close=self.close_after or not self.keep_alive or client.closing,
+            http10=self.http10,
+            bodyless=self.is_head or status in (204, 304),
+            self_delimited=conn.keep_alive,
+        )
+        if framing != heads.BODY_DELIMITED:
+            conn.framing = framing
+            self.close_after = True
+            if framing == heads.BODY_DECHUNKED:
+                conn.dechunker = upstream.Dechunker()
+        return out
+
+    def relay(self, data: bytes) -> None:
+        """Bytes for the client."""
+        self.counters.bytes_out += len(data)
+        self.client.transport.write(data)
+
+    def switched(self, conn: upstream.UpstreamConnection, head: bytes, rest: bytes) -> None:
+        """The instance answered 101: from now on bytes pass both ways untouched."""
+        client = self.client
+        if self.upgrade is None:
+            self.upstream_invalid(conn, "it switched protocols though the client did not ask to")
+            return
+        self.relay(head + rest)
+        self._count_done()
+        client.start_tunnel(self, conn)
+
+    def response_done(self) -> None:
+        """The instance's response is complete (its connection is pooled or closed already)."""
+        self.upstream = None
+        self.response_done_ = True
+        if not self.finished:
+            self.finished = True
+            self.counters.finish(self.status, _clock() - self.started)
+        if not self.request_done:
+            # The instance answered before reading the whole body: do not read it further.
+            self.close_after = True
+        self.client.exchange_done(self)
+
+    def upstream_lost(self, conn: upstream.UpstreamConnection, exc: BaseException | None) -> None:
+        """The connection closed before the response was complete."""
+        self.upstream = None
+        if (
+            conn.reused
+            and not conn.answered
+            and not self.replayed
+            and self.method in _REPLAYABLE
+            and not self.chunked
+            and self.content_length == 0
+        ):
+            # An idle pooled connection the instance had just closed: try once more, afresh.
+            self.replayed = True
+            self.client.context.spawn(self._open(self.endpoint))
+            return
+        if conn.answered:
+            why = "closed the connection in the middle of its response"
+        else:
+            why = "closed the connection without answering"
+        if exc is not None:
+            why += f" ({_describe(exc, 'to answer', 0.0)})"
+        self._fail(502, f"instance {self._instance()} {why}")
+
+    def upstream_timed_out(self, conn: upstream.UpstreamConnection) -> None:
+        self.upstream = None
+        seconds = self.client.context.settings.read
+        what = "the rest of its response" if self.response_started else "a response"
+        self._fail(504, f"instance {self._instance()} sent no {what} within {seconds:g} s")
+
+    def upstream_invalid(self, conn: upstream.UpstreamConnection, reason: str) -> None:
+        self.upstream = None
+        self._fail(502, f"instance {self._instance()} failed: {reason}")
+
+    def _instance(self) -> str:
+        e = self.endpoint
+        return f"{e.upstream.address} (release {e.release_id}, instance {e.instance_id})"
+
+    def _fail(self, status: int, detail: str) -> None:
+        if self.response_started:
+            self._count_done()
+            self.client.abort()
+            return
+        self._answer(status, f"Route {self.route.label}: {detail}.")
+
+    # Answers from the router itself ----------------------------------------------------------
+
+    def refuse(self, counters: signals.Counters, status: int, detail: str, *, close: bool) -> None:
+        """Make this exchange answer ``status`` itself when its turn comes."""
+        self.counters = counters
+        counters.requests += 1
+        counters.in_flight += 1
+        self.status = status
+        self.close_after = self.close_after or close
+        self.local = heads.error_page(
+            status, detail, close=self.close_after, head_only=self.is_head
+        )
+
+    def _answer_local(self) -> None:
+        page = self.local
+        assert page is not None
+        self.response_started = True
+        self.relay(page)
+        self.response_done_ = True
+        self._count_done()
+        if not self.request_done and (self.chunked or self.body_bytes < self.content_length):
+            self.close_after = True  # do not read a body nobody wants
+        self.client.exchange_done(self)
+
+    def _answer(self, status: int, detail: str) -> None:
+        conn = self.upstream
+        if conn is not None:
+            self.upstream = None
+            conn.exchange = None
+            conn.closed = True
+            conn.transport.abort()
+        close = self.close_after or self.client.closing
+        self.status = status
+        self.local = heads.error_page(status, detail, close=close, head_only=self.is_head)
+        self.close_after = close
+        self._answer_local()
+
+    def _count_done(self) -> None:
+        if not self.finished:
+            self.finished = True
+            self.counters.finish(self.status, _clock() - self.started)
+
+    def abandon(self) -> None:
+        """The client went away: stop whatever is in flight."""
+        conn = self.upstream
+        if conn is not None:
+            self.upstream = None
+            conn.exchange = None
+            conn.closed = True
+            conn.transport.abort()
+        self._count_done()
+
+
+def _describe(exc: BaseException, doing: str, timeout: float) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"no answer {doing} within {timeout:g} s"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset"
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return errno.errorcode.get(exc.errno, str(exc.errno)).lower().replace("_", " ")
+    return str(exc) or type(exc).__name__
+
+
+class ClientConnection(asyncio.Protocol):
+    """One client connection: parses its requests and serves them in order."""
+
+    PAUSE_PIPELINE = 1
+    """A further request waits for the current response."""
+    PAUSE_UPSTREAM = 2
+    """The instance reads the request body slower than the client sends it."""
+    PAUSE_BUFFER = 4
+    """The body held while a connection opens reached PENDING_LIMIT."""
+    PAUSE_UPGRADE = 8
+    """An upgrade request waits for the instance's answer."""
+
+    __slots__ = (
+        "closing",
+        "context",
+        "deadline",
+        "exchange",
+        "for_token",
+        "fwd_host",
+        "fwd_lines",
+        "head_bytes",
+        "listener",
+        "parser",
+        "parsing",
+        "paused",
+        "queue",
+        "settings",
+        "state",
+        "transport",
+        "tunnel",
+        "unattributed",
+        "write_paused",
+        "xff",
+    )
+
+    def __init__(self, ctx: context.Context, listener: Listener) -> None:
+        self.context = ctx
+        self.settings = ctx.settings
+        self.listener = listener
+        self.transport: asyncio.Transport = None  # type: ignore[assignment]
+        self.parser = _RequestParser(self)
+        self.state = IDLE
+        self.deadline = 0.0
+        self.exchange: Exchange | None = None
+        self.parsing: Exchange | None = None
+        self.queue: collections.deque[Exchange] | None = None
+        self.paused = 0
+        self.write_paused = False
+        self.closing = False
+        self.tunnel: upstream.UpstreamConnection | None = None
+        self.unattributed = 0
+        self.head_bytes = 0
+        self.fwd_host: bytes | None = b"\0"
+        self.fwd_lines = b""
+        self.xff = b""
+        self.for_token = b""
+
+    # asyncio.Protocol ------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        self.xff, self.for_token = heads.forwarded_for(str(peer[0]) if peer else "unknown")
+        ctx = self.context
+        ctx.clients.add(self)
+        self.deadline = ctx.now + self.settings.client_idle
+        if ctx.closing:
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.state = CLOSED
+        self.context.clients.discard(self)
+        conn = self.tunnel
+        if conn is not None:
+            self.tunnel = None
+            conn.exchange = None
+            conn.transport.close()
+        for ex in (self.exchange, *(self.queue or ())):
+            if ex is not None:
+                ex.abandon()
+        self.exchange = None
+        self.queue = None
+
+    def eof_received(self) -> bool:
+        if self.state == TUNNEL and self.tunnel is not None:
+            self.tunnel.transport.close()
+            return False
+        if self.exchange is not None:
+            self.closing = True
+            return True  # keep the write side open for the response
+        return False
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+        ex = self.exchange
+        if ex is not None and ex.upstream is not None:
+            ex.upstream.pause_reading()
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        ex = self.exchange
+        if ex is not None and ex.upstream is not None:
+            ex.upstream.resume_reading()
+
+    def data_received(self, data: bytes) -> None:
+        state = self.state
+        if state == TUNNEL:
+            conn = self.tunnel
+            if conn is not None:
+                ex = self.exchange
+                if ex is not None:
+                    ex.counters.bytes_in += len(data)
+                conn.transport.write(data)
+            return
+        if state >= LINGERING and state != TUNNEL:
+            return
+        self.unattributed += len(data)
+        if state == IDLE:
+            self.state = HEAD
+            self.head_bytes = 0
+            self.deadline = self.context.now + self.settings.client_header
+        try:
+            self.parser.feed_data(data)
+        except _ParserUpgrade as exc:
+            self._upgrading(data[exc.args[0] :])
+            return
+        except _ParserError as exc:
+            if self.state < LINGERING:
+                self._parse_failed(exc)
+            return
+        if self.state == HEAD:
+            self.head_bytes += len(data)
+            settings = self.settings
+            if self.head_bytes > settings.max_request_line + settings.max_header_bytes + 4:
+                limit = settings.max_header_bytes
+                self._parse_failed(Refused(431, f"The request head is longer than {limit} bytes."))
+
+    # Parser callbacks --------------------------------------------------------------------------
+
+    def on_url(self, url: bytes) -> None:
+        ex = self.parsing
+        if ex is None:
+            if self.state >= LINGERING:
+                raise _Stop
+            self.parsing = ex = Exchange(self, url)
+        else:
+            ex.url += url
+        if len(ex.url) > self.settings.max_request_line:
+            raise Refused(
+                414, f"The request target is longer than {self.settings.max_request_line} bytes."
+            )
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        ex = self.parsing
+        assert ex is not None
+        ex.header_count += 1
+        ex.header_bytes += len(name) + len(value) + 4
+        settings = self.settings
+        if ex.header_bytes > settings.max_header_bytes:
+            raise Refused(
+                431, f"The request header fields are longer than {settings.max_header_bytes} bytes."
+            )
+        if ex.header_count > settings.max_headers:
+            raise Refused(431, f"The request has more than {settings.max_headers} header fields.")
+        lname = name.lower()
+        kind = _SPECIAL.get(lname)
+        if kind is None:
+            if lname.startswith(b"proxy-"):
+                return
+            ex.parts.append(name + b": " + value + b"\r\n")
+        elif kind == _HOST:
+            if ex.host is not None:
+                raise Refused(400, "The request has more than one Host header field.")
+            ex.host = value
+            ex.parts.append(name + b": " + value + b"\r\n")
+        elif kind == _LENGTH:
+            ex.content_length = int(value)
+            ex.parts.append(name + b": " + value + b"\r\n")
+        elif kind == _CHUNKED:
+            ex.chunked = True
+        elif kind == _CONNECTION:
+            tokens = [t.strip().lower() for t in value.split(b",")]
+            ex.connection = tokens if ex.connection is None else ex.connection + tokens
+        elif kind == _UPGRADE:
+            ex.upgrade = value
+        elif kind >= _XFF and settings.trust_forwarded:
+            incoming = ex.incoming
+            if incoming is None:
+                incoming = ex.incoming = [b"", b"", b"", b""]
+            slot = kind - _XFF
+            incoming[slot] = incoming[slot] + b", " + value if incoming[slot] else value
+
+    def on_headers_complete(self) -> None:
+        ex = self.parsing
+        assert ex is not None
+        parser = self.parser
+        method = ex.method = parser.get_method()
+        ex.is_head = method == b"HEAD"
+        keep_alive = ex.keep_alive = parser.should_keep_alive()
+        if ex.connection is not None or not keep_alive:
+            ex.http10 = parser.get_http_version() in ("1.0", "0.9")
+        else:
+            ex.http10 = False
+        ex.started = _clock()
+        ex.replayed = False
+        self.state = BUSY
+        self.deadline = 0.0
+        routing = self.listener.routing
+        if routing is None:
+            self._refuse_local(ex, None, 503, "This listener was removed from the route table.")
+            return
+        route = routing.default
+        if routing.by_host:
+            host = ex.host
+            route = routing.by_host.get(heads.host_key(host)) if host is not None else None
+            if route is None:
+                name = "(none)" if host is None else host.decode("latin-1")
+                self._refuse_local(ex, routing.unrouted, 404, f"No route for host {name}.")
+                return
+        if route is None:
+            self._refuse_local(ex, routing.unrouted, 404, "No route listens here.")
+            return
+        ex.route = route
+        if method == b"CONNECT":
+            self._refuse_local(
+                ex, route.own, 405, "The router does not tunnel CONNECT requests.", close=True
+            )
+            return
+        limit = self.settings.max_body_bytes
+        if ex.content_length > limit:
+            self._refuse_local(
+                ex, route.own, 413, f"The request body is larger than {limit} bytes.", close=True
+            )
+            return
+        endpoint = route.pick()
+        if endpoint is None:
+            self._refuse_local(ex, route.own, 503, route.why_unavailable())
+            return
+        ex.endpoint = endpoint
+        counters = ex.counters = endpoint.counters
+        counters.requests += 1
+        counters.in_flight += 1
+        counters.bytes_in += self.unattributed
+        self.unattributed = 0
+        head = ex.head = self._upstream_head(ex, method)
+        if self.exchange is not None:
+            self._enqueue(ex)  # pipelined: waits for the response before it
+            return
+        self.exchange = ex
+        conn = endpoint.upstream.take()
+        if conn is None:
+            ex.start()
+            return
+        ex.upstream = conn
+        conn.send(ex, head, reused=True)
+
+    def on_body(self, body: bytes) -> None:
+        ex = self.parsing
+        assert ex is not None
+        size = len(body)
+        ex.body_bytes += size
+        ex.counters.bytes_in += self.unattributed
+        self.unattributed = 0
+        if ex.local is not None or ex.response_done_:
+            return
+        if ex.body_bytes > self.settings.max_body_bytes:
+            ex._fail(413, f"the request body is larger than {self.settings.max_body_bytes} bytes")
+            return
+        ex.body(b"%x\r\n%b\r\n" % (size, body) if ex.chunked else body)
+
+    def on_message_complete(self) -> None:
+        ex = self.parsing
+        assert ex is not None
+        self.parsing = None
+        ex.request_done = True
+        ex.counters.bytes_in += self.unattributed
+        self.unattributed = 0
+        if ex.chunked and ex.local is None and not ex.response_done_:
+            ex.body(b"0\r\n\r\n")
+        if self.exchange is None and self.state < LINGERING:
+            self._settle()
+
+    # Building the upstream request --------------------------------------------------------
+
+    def _upstream_head(self, ex: Exchange, method: bytes) -> bytes:
+        parts = ex.parts
+        if ex.connection is not None:
+            named = set(ex.connection) - {b"close", b"keep-alive", b"upgrade", b""}
+            if named:
+                parts = [p for p in parts if p.partition(b":")[0].lower() not in named]
+        if ex.upgrade is not None and self.parser.should_upgrade():
+            parts.append(b"Connection: upgrade\r\nUpgrade: " + ex.upgrade + b"\r\n")
+        else:
+            ex.upgrade = None
+        if ex.chunked:
+            parts.append(b"Transfer-Encoding: chunked\r\n")
+        host = ex.host
+        if ex.incoming is None and host == self.fwd_host:
+            forwarded = self.fwd_lines
+        else:
+            forwarded = heads.forwarded_lines(self.xff, self.for_token, host, ex.incoming)
+            if ex.incoming is None:
+                self.fwd_host = host
+                self.fwd_lines = forwarded
+        return b"%b %b HTTP/1.1\r\n%b%b\r\n" % (method, ex.url, b"".join(parts), forwarded)
+
+    # Serving exchanges in order -------------------------------------------------------------
+
+    def _enqueue(self, ex: Exchange) -> None:
+        if self.exchange is None:
+            self.exchange = ex
+            ex.start()
+            return
+        queue = self.queue
+        if queue is None:
+            queue = self.queue = collections.deque()
+        queue.append(ex)
+        self.pause(self.PAUSE_PIPELINE)
+
+    def _refuse_local(
+        self,
+        ex: Exchange,
+        counters: signals.Counters | None,
+        status: int,
+        detail: str,
+        *,
+        close: bool = False,
+    ) -> None:
+        if counters is None:
+            counters = signals.Counters(("", "", "", "", ""))
+        counters.bytes_in += self.unattributed
+        self.unattributed = 0
+        ex.refuse(counters, status, detail, close=close or not ex.keep_alive)
+        self._enqueue(ex)
+
+    def exchange_done(self, ex: Exchange) -> None:
+        """``ex`` is answered; serve the next one, or wait for one."""
+        if ex is not self.exchange:
+            return
+        self.exchange = None
+        if self.paused:
+            self.resume(self.PAUSE_UPSTREAM | self.PAUSE_BUFFER)
+        if self.state >= LINGERING:
+            return
+        if ex.close_after or not ex.keep_alive or self.closing or self.context.closing:
+            if ex.request_done:
+                self.state = CLOSED
+                self.transport.close()
+            else:
+                self._linger()
+            return
+        queue = self.queue
+        if queue:
+            following = queue.popleft()
+            if not queue:
+                self.resume(self.PAUSE_PIPELINE)
+            self.exchange = following
+            following.start()
+            return
+        self._settle()
+
+    def _settle(self) -> None:
+        """Nothing is being answered: wait for the next request (or the rest of its head)."""
+        if self.parsing is None:
+            self.state = IDLE
+            self.deadline = self.context.now + self.settings.client_idle
+        else:
+            self.state = HEAD
+            self.deadline = self.context.now + self.settings.client_header
+
+    def pause(self, reason: int) -> None:
+        if not self.paused and self.state != CLOSED:
+            self.transport.pause_reading()
+        self.paused |= reason
+
+    def resume(self, reasons: int) -> None:
+        if self.paused & reasons:
+            self.paused &= ~reasons
+            if not self.paused and self.state != CLOSED:
+                self.transport.resume_reading()
+
+    # Upgrades -------------------------------------------------------------------------------
+
+    def _upgrading(self, rest: bytes) -> None:
+        ex = self.queue[-1] if self.queue else self.exchange
+        if ex is None or ex.upgrade is None or ex.local is not None:
+            # CONNECT, or an upgrade the router answered itself: no tunnel, so close
+            if ex is None:
+                self.state = CLOSED
+                self.transport.close()
+            else:
+                ex.close_after = True
+                self.pause(self.PAUSE_UPGRADE)
+            return
+        self.pause(self.PAUSE_UPGRADE)
+        if rest:
+            ex.body(rest)
+
+    def start_tunnel(self, ex: Exchange, conn: upstream.UpstreamConnection) -> None:
+        self.state = TUNNEL
+        self.deadline = 0.0
+        self.tunnel = conn
+        conn.deadline = 0.0
+        self.resume(self.PAUSE_UPGRADE | self.PAUSE_PIPELINE)
+
+    # Errors and closing --------------------------------------------------------------------
+
+    def _parse_failed(self, exc: BaseException) -> None:
+        cause = exc if isinstance(exc, Refused) else exc.__context__
+        if isinstance(cause, Refused):
+            status, detail = cause.status, cause.detail
+        else:
+            status, detail = 400, f"The request is not valid HTTP/1.1: {exc}."
+        ex = self.parsing
+        self.parsing = None
+        current = self.exchange
+        if current is not None:
+            if ex is current and ex.local is None and not ex.response_started:
+                ex.close_after = True
+                ex._fail(status, detail[0].lower() + detail[1:].rstrip("."))
+            else:
+                self.abort()
+            return
+        if ex is None:
+            ex = Exchange(self, b"")
+        ex.is_head = False
+        ex.keep_alive = False
+        ex.started = _clock()
+        routing = self.listener.routing
+        counters = None
+        if routing is not None:
+            counters = routing.default.own if routing.default is not None else routing.unrouted
+        self._refuse_local(ex, counters, status, detail, close=True)
+
+    def _linger(self) -> None:
+        """Stop answering but read (and drop) what the client still sends, then close."""
+        self.state = LINGERING
+        self.deadline = self.context.now + LINGER_SECONDS
+        self.paused = 0
+        self.transport.resume_reading()
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+
+    def abort(self) -> None:
+        self.state = CLOSED
+        self.transport.abort()
+
+    def expire(self) -> None:
+        """The sweep found the deadline passed."""
+        if self.state == HEAD and self.exchange is None:
+            page = heads.error_page(408, "The request head did not arrive in time.", close=True)
+            self.transport.write(page)
+        self.state = CLOSED
+        self.transport.close()
+
+    def shut_down(self) -> None:
+        """Graceful shutdown: close now when idle, else after the current response."""
+        self.closing = True
+        if self.state in (IDLE, LINGERING) or (self.state == HEAD and self.exchange is None):
+            self.state = CLOSED
+            self.transport.close()

@@ -1,0 +1,380 @@
+"""The instance side: a pool of keep-alive connections per instance address, and the protocol
+that reads an instance's responses.
+
+A response head is found in the bytes as they came (llhttp validates and frames them), rewritten
+only where it must be, and written to the client with whatever body bytes came with it in one
+write; body bytes after that are passed on as they arrive, chunked framing included, so a body is
+never buffered whole. Only an HTTP/1.0 client gets a de-chunked body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import httptools
+
+from shipyard.runtime.router import context, heads
+
+if TYPE_CHECKING:
+    from shipyard.runtime.router import proxy
+
+MAX_IDLE_PER_UPSTREAM = 512
+MAX_RESPONSE_HEAD = 64 * 1024
+EJECT_FIRST = 1.0
+"""Seconds an instance is out of rotation after its first failed connection; doubled per
+consecutive failure up to EJECT_MAX."""
+EJECT_MAX = 30.0
+
+_ResponseParser = httptools.HttpResponseParser
+_ParserError = httptools.HttpParserError
+_ParserUpgrade = httptools.HttpParserUpgrade
+
+
+class Upstream:
+    """One instance address: its idle connections, and whether it is ejected or draining."""
+
+    __slots__ = (
+        "address",
+        "context",
+        "draining",
+        "ejected_until",
+        "failures",
+        "host",
+        "idle",
+        "port",
+        "retired",
+    )
+
+    def __init__(self, ctx: context.Context, address: str, host: str, port: int) -> None:
+        self.context = ctx
+        self.address = address
+        self.host = host
+        self.port = port
+        self.idle: list[UpstreamConnection] = []
+        self.draining = False
+        self.retired = False
+        """No route names this address any more: close connections as they come back."""
+        self.ejected_until = 0.0
+        self.failures = 0
+
+    def take(self) -> UpstreamConnection | None:
+        """An idle pooled connection (the most recently used), or None."""
+        idle = self.idle
+        while idle:
+            conn = idle.pop()
+            if not conn.closed:
+                return conn
+        return None
+
+    def give_back(self, conn: UpstreamConnection) -> None:
+        """Pool a connection whose exchange is over (or close it when draining)."""
+        if self.draining or self.retired or len(self.idle) >= MAX_IDLE_PER_UPSTREAM:
+            conn.transport.close()
+            return
+        if conn.reading_paused:
+            conn.reading_paused = False
+            conn.transport.resume_reading()
+        conn.deadline = self.context.now + self.context.settings.upstream_idle
+        self.idle.append(conn)
+
+    def close_idle(self) -> None:
+        idle, self.idle = self.idle, []
+        for conn in idle:
+            conn.transport.close()
+
+    def eject(self) -> float:
+        """Take the instance out of rotation after a failed connection; returns for how long."""
+        backoff = min(EJECT_FIRST * 2.0**self.failures, EJECT_MAX)
+        self.failures += 1
+        self.ejected_until = context.clock() + backoff
+        return backoff
+
+    async def open(self, timeout: float) -> UpstreamConnection:
+        """A new connection; raises OSError or TimeoutError."""
+        async with asyncio.timeout(timeout):
+            _, conn = await self.context.loop.create_connection(
+                lambda: UpstreamConnection(self), self.host, self.port
+            )
+        self.failures = 0
+        return conn
+
+
+class Dechunker:
+    """Decodes a chunked body for an HTTP/1.0 client (rare, so kept off the common path: the
+    connection's own parser has no body callback at all)."""
+
+    __slots__ = ("parser", "pieces")
+
+    def __init__(self) -> None:
+        self.pieces: list[bytes] = []
+        self.parser = _ResponseParser(self)
+        self.parser.feed_data(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+
+    def on_body(self, body: bytes) -> None:
+        self.pieces.append(body)
+
+    def decode(self, data: bytes) -> bytes:
+        """The body bytes in ``data`` (chunk sizes, extensions and trailers dropped)."""
+        self.parser.feed_data(data)
+        out = b"".join(self.pieces)
+        self.pieces.clear()
+        return out
+
+
+class UpstreamConnection(asyncio.Protocol):
+    """One connection to an instance, serving one exchange at a time."""
+
+    __slots__ = (
+        "answered",
+        "buf",
+        "closed",
+        "complete",
+        "context",
+        "deadline",
+        "dechunker",
+        "exchange",
+        "framing",
+        "head_done",
+        "interim",
+        "keep_alive",
+        "out_head",
+        "parser",
+        "parser_dirty",
+        "reading_paused",
+        "reused",
+        "scan",
+        "status",
+        "transport",
+        "tunnel",
+        "upstream",
+    )
+
+    def __init__(self, target: Upstream) -> None:
+        self.upstream = target
+        self.context = target.context
+        self.transport: asyncio.Transport = None  # type: ignore[assignment]
+        self.parser = _ResponseParser(self)
+        self.parser_dirty = False
+        self.exchange: proxy.Exchange | None = None
+        self.closed = False
+        self.reading_paused = False
+        self.tunnel = False
+        self.reused = False
+        self.deadline = 0.0
+        self._reset()
+
+    def _reset(self) -> None:
+        self.buf = b""
+        self.scan = 0
+        self.head_done = False
+        self.interim = False
+        self.complete = False
+        self.keep_alive = False
+        self.answered = False
+        self.dechunker: Dechunker | None = None
+        self.status = 0
+        self.framing = heads.BODY_DELIMITED
+        self.out_head = b""
+
+    # asyncio.Protocol ----------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.context.upstreams.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.context.upstreams.discard(self)
+        ex = self.exchange
+        if ex is None:
+            return
+        self.exchange = None
+        if self.tunnel:
+            ex.client.transport.close()
+        elif self.head_done and self.framing == heads.BODY_UNTIL_CLOSE:
+            ex.response_done()
+        else:
+            ex.upstream_lost(self, exc)
+
+    def eof_received(self) -> bool:
+        return False
+
+    def pause_writing(self) -> None:
+        ex = self.exchange
+        if ex is not None:
+            ex.client.pause(ex.client.PAUSE_UPSTREAM)
+
+    def resume_writing(self) -> None:
+        ex = self.exchange
+        if ex is not None:
+            ex.client.resume(ex.client.PAUSE_UPSTREAM)
+
+    # Driven by the exchange ----------------------------------------------------------------
+
+    def send(self, ex: proxy.Exchange, data: bytes, *, reused: bool) -> None:
+        """Start ``ex`` on this connection with ``data`` (its head and any buffered body)."""
+        if self.parser_dirty:
+            self.parser = _ResponseParser(self)
+            self.parser_dirty = False
+        # the response state, reset (inlined: this runs once per request)
+        self.buf = b""
+        self.scan = 0
+        self.head_done = self.interim = self.complete = self.keep_alive = self.answered = False
+        self.dechunker = None
+        self.framing = heads.BODY_DELIMITED
+        self.exchange = ex
+        self.reused = reused
+        self.deadline = self.context.now + self.context.settings.read
+        if ex.client.write_paused:
+            self.pause_reading()
+        self.transport.write(data)
+
+    def pause_reading(self) -> None:
+        if not self.reading_paused and not self.closed:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self.reading_paused and not self.closed:
+            self.reading_paused = False
+            self.transport.resume_reading()
+
+    def expire(self) -> None:
+        """Called by the sweep when the deadline passed: read timeout, or idle too long."""
+        ex = self.exchange
+        self.exchange = None
+        self.closed = True
+        self.transport.abort()
+        if ex is None:
+            if self in self.upstream.idle:
+                self.upstream.idle.remove(self)
+        elif not self.tunnel:
+            ex.upstream_timed_out(self)
+
+    # Reading the response ------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        ex = self.exchange
+        if ex is None:
+            self.transport.abort()  # an idle instance has nothing to say
+            return
+        if self.tunnel:
+            ex.relay(data)
+            return
+        self.answered = True
+        self.deadline = self.context.now + self.context.settings.read
+        if self.head_done:
+            self._body_received(ex, data)
+        else:
+            self._head_received(ex, data)
+
+    def _body_received(self, ex: proxy.Exchange, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except _ParserError as exc:
+            self._invalid(exc)
+            return
+        dechunker = self.dechunker
+        if dechunker is not None:
+            try:
+                data = dechunker.decode(data)
+            except _ParserError as exc:
+                self._invalid(exc)
+                return
+        if data:
+            ex.relay(data)
+        if self.complete:
+            self._finish(ex)
+
+    def _head_received(self, ex: proxy.Exchange, data: bytes) -> None:
+        buf = self.buf + data if self.buf else data
+        self.buf = buf
+        try:
+            self.parser.feed_data(data)
+        except _ParserUpgrade as exc:
+            if self.status != 101:
+                self._invalid(exc)
+                return
+            offset: int = exc.args[0]
+            self.tunnel = True
+            self.buf = b""
+            ex.switched(self, self.out_head, data[offset:])
+            return
+        except _ParserError as exc:
+            self._invalid(exc)
+            return
+        if not self.head_done:
+            if self.scan:
+                self.buf = buf[self.scan :]
+                self.scan = 0
+            if len(self.buf) > MAX_RESPONSE_HEAD:
+                self._invalid(None)
+            return
+        self.buf = b""
+        rest = buf[self.scan :] if self.scan < len(buf) else b""
+        dechunker = self.dechunker
+        if dechunker is not None and rest:
+            try:
+                rest = dechunker.decode(rest)
+            except _ParserError as exc:
+                self._invalid(exc)
+                return
+        ex.relay(self.out_head + rest if rest else self.out_head)
+        if self.complete:
+            self._finish(ex)
+
+    def on_headers_complete(self) -> None:
+        ex = self.exchange
+        assert ex is not None
+        buf = self.buf
+        start = self.scan
+        end = buf.find(b"\r\n\r\n", start)
+        if end < 0:
+            raise ValueError("response head does not end with CRLF CRLF")
+        end += 4
+        self.scan = end
+        status = self.parser.get_status_code()
+        if status < 200 and status != 101:
+            self.interim = True
+            ex.interim(buf[start:end])
+            return
+        self.head_done = True
+        self.status = status
+        # Read now: llhttp forgets it once the message is complete. False when the instance
+        # closes after this response, and when the body runs until it does.
+        self.keep_alive = self.parser.should_keep_alive()
+        self.out_head = ex.accept_head(self, buf[start:end], status)
+        if ex.is_head:
+            # llhttp would wait for the body a Content-Length announces; a HEAD response has none
+            self.complete = True
+            self.parser_dirty = True
+
+    def on_message_complete(self) -> None:
+        if self.interim:
+            self.interim = False
+        else:
+            self.complete = True
+
+    def _finish(self, ex: proxy.Exchange) -> None:
+        self.exchange = None
+        if ex.request_done and self.keep_alive and self.framing == heads.BODY_DELIMITED:
+            self.upstream.give_back(self)
+        else:
+            self.closed = True
+            self.transport.close()
+        ex.response_done()
+
+    def _invalid(self, exc: BaseException | None) -> None:
+        ex = self.exchange
+        self.exchange = None
+        self.closed = True
+        self.transport.abort()
+        if ex is None:
+            return
+        if exc is None:
+            reason = f"its response head is longer than {MAX_RESPONSE_HEAD} bytes"
+        else:
+            detail = str(exc) or type(exc).__name__
+            reason = f"its response is not valid HTTP/1.1 ({detail})"
+        ex.upstream_invalid(self, reason)

@@ -1,0 +1,334 @@
+"""A router worker process: serves traffic on the table's listeners and obeys its parent.
+
+Every worker binds every listener itself with ``SO_REUSEPORT``, so the kernel spreads new
+connections over the workers. The parent talks to it over an inherited Unix socket with the
+control protocol's messages (one per line, answered in order). When that socket closes (the
+parent died), the worker shuts down gracefully on its own.
+
+Run by the parent as ``python -m shipyard.runtime.router.worker --channel-fd N``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import gc
+import logging
+import os
+import signal
+import socket
+import sys
+
+import uvloop
+
+from shipyard.runtime.router import (
+    balancer,
+    context,
+    errors,
+    protocol,
+    proxy,
+    routes,
+    signals,
+    upstream,
+)
+
+log = logging.getLogger("shipyard.runtime.router")
+
+BACKLOG = 1024
+SWEEP_SECONDS = 0.1
+RETIRE_EVERY = 100
+"""Sweeps between two passes over retired signal rows."""
+UNROUTED: signals.Key = ("", "", "", "", "")
+
+
+def bind_socket(listen: routes.Listen, *, reuse_port: bool = True) -> socket.socket:
+    """A listening TCP socket on ``listen`` (SO_REUSEPORT, so every worker can bind it)."""
+    family = socket.AF_INET6 if ":" in listen.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind((listen.host, listen.port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+class Worker:
+    """One worker's listeners, routes, pools and counters."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.context = context.Context(loop)
+        self.context.on_ejection = self._ejected
+        self.table: routes.RouteTable | None = None
+        self.listeners: dict[str, proxy.Listener] = {}
+        self.upstreams: dict[str, upstream.Upstream] = {}
+        self.counters = signals.CounterSet()
+        self.routes: list[balancer.RouteRuntime] = []
+        self.stopped = asyncio.Event()
+        self._sweeps = 0
+        self._shutting_down = False
+
+    # Control messages --------------------------------------------------------------------
+
+    async def handle(self, message: protocol.Request) -> protocol.Reply:
+        match message:
+            case protocol.Ping():
+                version = self.table.version if self.table is not None else 0
+                return protocol.Pong(os.getpid(), version, 1)
+            case protocol.ApplyRoutes(table):
+                return await self.apply(table)
+            case protocol.SetInstanceState(address, state):
+                return protocol.InstanceStateSet(address, state, self.set_state(address, state))
+            case protocol.GetStats():
+                version = self.table.version if self.table is not None else 0
+                return protocol.Stats(version, 1, self.counters.snapshot())
+            case protocol.Shutdown(timeout):
+                self.context.spawn(self.shutdown(timeout))
+                return protocol.ShuttingDown(timeout)
+        raise AssertionError(message)  # pragma: no cover
+
+    async def apply(self, table: routes.RouteTable) -> protocol.Applied:
+        """Swap in a new table: bind new listeners first, then switch every listener at once."""
+        new_sockets: dict[str, socket.socket] = {}
+        wanted = {str(listen): listen for listen in table.listeners()}
+        try:
+            for name, listen in wanted.items():
+                if name not in self.listeners:
+                    new_sockets[name] = bind_socket(listen)
+        except OSError as exc:
+            for sock in new_sockets.values():
+                sock.close()
+            raise errors.RouterRefused(
+                "bind_failed", f"cannot listen on {name}: {exc.strerror or exc}"
+            ) from None
+        _update_settings(self.context.settings, table)
+        routings = self._compile(table)
+        for name, listener in list(self.listeners.items()):
+            if name in wanted:
+                listener.routing = routings[name]
+            else:
+                self._close_listener(listener)
+                del self.listeners[name]
+        for name, sock in new_sockets.items():
+            listener = proxy.Listener(name, routings[name])
+            sock.listen(BACKLOG)
+            sock.setblocking(False)
+            listener.server = await self.loop.create_server(
+                functools.partial(proxy.ClientConnection, self.context, listener),
+                sock=sock,
+                backlog=BACKLOG,
+            )
+            self.listeners[name] = listener
+        self.table = table
+        return protocol.Applied(table.version, tuple(wanted))
+
+    def _compile(self, table: routes.RouteTable) -> dict[str, balancer.Routing]:
+        ctx = self.context
+        keys: list[signals.Key] = [UNROUTED]
+        old_upstreams = self.upstreams
+        new_upstreams: dict[str, upstream.Upstream] = {}
+        runtimes: list[balancer.RouteRuntime] = []
+        for route in table.routes:
+            groups = []
+            for group in route.groups:
+                endpoints = []
+                for instance in group.instances:
+                    target = new_upstreams.get(instance.address) or old_upstreams.get(
+                        instance.address
+                    )
+                    if target is None:
+                        host, port = _split_address(instance.address)
+                        target = upstream.Upstream(ctx, instance.address, host, port)
+                    target.draining = False
+                    new_upstreams[instance.address] = target
+                    key = (
+                        route.app,
+                        route.environment,
+                        group.release_id,
+                        instance.instance_id,
+                        instance.address,
+                    )
+                    keys.append(key)
+                    endpoints.append(
+                        balancer.Endpoint(
+                            target,
+                            instance.instance_id,
+                            group.release_id,
+                            instance.ready,
+                            self.counters.get(key),
+                        )
+                    )
+                groups.append(balancer.Group(group.release_id, group.weight, endpoints))
+            own_key = (route.app, route.environment, "", "", "")
+            keys.append(own_key)
+            runtimes.append(balancer.RouteRuntime(route, groups, self.counters.get(own_key)))
+        for address, target in old_upstreams.items():
+            if address not in new_upstreams:
+                target.retired = True
+                target.close_idle()
+        self.upstreams = new_upstreams
+        now = context.clock()
+        for runtime in runtimes:
+            runtime.refresh(now)
+        self.routes = runtimes
+        self.counters.keep_only(keys, now)
+        unrouted = self.counters.get(UNROUTED)
+        routings: dict[str, balancer.Routing] = {}
+        by_host: dict[str, balancer.RouteRuntime] = {}
+        for runtime in runtimes:
+            route = runtime.route
+            if route.port is not None:
+                listen = str(routes.Listen(route.port, route.bind))
+                routings[listen] = balancer.Routing(runtime, {}, unrouted)
+            for host in route.hosts:
+                by_host[host] = runtime
+        if table.vhost is not None:
+            routings[str(table.vhost)] = balancer.Routing(None, by_host, unrouted)
+        return routings
+
+    def _close_listener(self, listener: proxy.Listener) -> None:
+        listener.routing = None
+        if listener.server is not None:
+            listener.server.close()
+        for client in list(self.context.clients):
+            if client.listener is listener:
+                client.shut_down()
+
+    def set_state(self, address: str, state: routes.InstanceState) -> int:
+        matched = 0
+        for runtime in self.routes:
+            for group in runtime.groups:
+                for endpoint in group.endpoints:
+                    if endpoint.upstream.address == address:
+                        matched += 1
+                        endpoint.ready = state is routes.InstanceState.READY
+        target = self.upstreams.get(address)
+        if target is not None:
+            target.draining = state is routes.InstanceState.DRAINING
+            if target.draining:
+                target.close_idle()
+        self._refresh_routes()
+        return matched
+
+    def _refresh_routes(self) -> None:
+        now = context.clock()
+        for runtime in self.routes:
+            runtime.refresh(now)
+
+    def _ejected(self, target: upstream.Upstream) -> None:
+        self._refresh_routes()
+        delay = max(target.ejected_until - context.clock(), 0.0) + 0.001
+        self.loop.call_later(delay, self._refresh_routes)
+
+    # Time ----------------------------------------------------------------------------------
+
+    async def sweep(self) -> None:
+        """Close what is past its deadline, a few times a second."""
+        ctx = self.context
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            now = ctx.now = context.clock()
+            for client in [c for c in ctx.clients if 0.0 < c.deadline < now]:
+                client.expire()
+            for conn in [u for u in ctx.upstreams if 0.0 < u.deadline < now]:
+                conn.expire()
+            self._sweeps += 1
+            if self._sweeps % RETIRE_EVERY == 0:
+                self.counters.keep_only(self._current_keys(), now)
+
+    def _current_keys(self) -> list[signals.Key]:
+        keys: list[signals.Key] = [UNROUTED]
+        for runtime in self.routes:
+            keys.append(runtime.own.key)
+            keys.extend(e.counters.key for g in runtime.groups for e in g.endpoints)
+        return keys
+
+    # Stopping ------------------------------------------------------------------------------
+
+    async def shutdown(self, timeout: float) -> None:
+        """Stop accepting, let in-flight requests finish within ``timeout``, then stop."""
+        if self._shutting_down:
+            return
+        self._shutting_down = True
+        ctx = self.context
+        ctx.closing = True
+        for listener in self.listeners.values():
+            if listener.server is not None:
+                listener.server.close()
+        for client in list(ctx.clients):
+            client.shut_down()
+        deadline = context.clock() + timeout
+        while ctx.clients and context.clock() < deadline:
+            await asyncio.sleep(0.02)
+        for client in list(ctx.clients):
+            client.abort()
+        for target in self.upstreams.values():
+            target.close_idle()
+        for conn in list(ctx.upstreams):
+            conn.transport.abort()
+        await asyncio.sleep(0)
+        self.stopped.set()
+
+
+def _split_address(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def _update_settings(settings: context.Settings, table: routes.RouteTable) -> None:
+    fresh = context.Settings(table)
+    for name in context.Settings.__slots__:
+        setattr(settings, name, getattr(fresh, name))
+
+
+async def serve(channel_fd: int) -> None:
+    """Run a worker until it is told to stop or its parent goes away."""
+    loop = asyncio.get_running_loop()
+    worker = Worker(loop)
+    sock = socket.socket(fileno=channel_fd)
+    reader, writer = await asyncio.open_unix_connection(sock=sock, limit=protocol.MAX_LINE + 1)
+    loop.add_signal_handler(signal.SIGTERM, lambda: worker.context.spawn(worker.shutdown(30.0)))
+    sweeper = loop.create_task(worker.sweep())
+    listening = loop.create_task(_obey(worker, reader, writer))
+    gc.collect()
+    gc.freeze()
+    await worker.stopped.wait()
+    sweeper.cancel()
+    listening.cancel()
+    writer.close()
+
+
+async def _obey(worker: Worker, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    while True:
+        line = await reader.readline()
+        if not line:
+            log.warning("router worker %d: parent went away; shutting down", os.getpid())
+            await worker.shutdown(10.0)
+            return
+        try:
+            reply: protocol.Reply = await worker.handle(protocol.decode_request(line))
+        except errors.RouterError as exc:
+            reply = protocol.error_reply(exc)
+        writer.write(protocol.encode(reply))
+        await writer.drain()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m shipyard.runtime.router.worker")
+    parser.add_argument("--channel-fd", type=int, required=True)
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    logging.basicConfig(level=logging.INFO, format="%(name)s[%(process)d]: %(message)s")
+    uvloop.run(serve(args.channel_fd))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
