@@ -24,9 +24,10 @@ $(STAMP): pyproject.toml $(LOCK)
 demo: $(STAMP)
 	@$(BIN)/python examples/run_demo.py
 
+# .venv/bin leads PATH so that tests find the pinned tools installed there (uv among them).
 test: $(STAMP)
 	@bash scripts/test-deps.sh
-	$(BIN)/python -m pytest -n 2 -q
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples
