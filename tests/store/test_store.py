@@ -130,7 +130,7 @@ def test_instances_are_saved_by_slot_and_forgotten(database_url: str) -> None:
             instance(2, state="starting", pid=None, start_ticks=None),
         ]
         assert found[0].name == "web.1"
-        records.delete_instances(store, "staging", keep=[("web", 2)])
+        records.delete_instances(store, "staging", keep=[(RELEASE.id, "web", 2)])
         assert [i.slot for i in records.list_instances(store)] == [2]
         records.delete_instances(store, "staging")
         assert records.list_instances(store) == []

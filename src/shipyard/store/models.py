@@ -50,7 +50,7 @@ class Environment(Base):
 
 class Instance(Base):
     __tablename__ = "instances"
-    __table_args__ = (UniqueConstraint("environment", "service", "slot"),)
+    __table_args__ = (UniqueConstraint("environment", "release_id", "service", "slot"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     environment: Mapped[str] = mapped_column(

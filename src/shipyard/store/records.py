@@ -152,7 +152,10 @@ def set_environment(
 
 def list_instances(store: database.Store, environment: str | None = None) -> list[InstanceRecord]:
     query = sqlalchemy.select(models.Instance).order_by(
-        models.Instance.environment, models.Instance.service, models.Instance.slot
+        models.Instance.environment,
+        models.Instance.service,
+        models.Instance.slot,
+        models.Instance.started_at,
     )
     if environment is not None:
         query = query.where(models.Instance.environment == environment)
@@ -161,7 +164,7 @@ def list_instances(store: database.Store, environment: str | None = None) -> lis
 
 
 def save_instance(store: database.Store, record: InstanceRecord) -> None:
-    """Insert or update the instance in ``record``'s (environment, service, slot)."""
+    """Insert or update the instance in ``record``'s (environment, release, service, slot)."""
     with store.session() as session:
         row = (
             session.scalars(
@@ -179,14 +182,14 @@ def save_instance(store: database.Store, record: InstanceRecord) -> None:
 
 
 def delete_instances(
-    store: database.Store, environment: str, keep: Sequence[tuple[str, int]] = ()
+    store: database.Store, environment: str, keep: Sequence[tuple[str, str, int]] = ()
 ) -> None:
-    """Forget an environment's instances, except the (service, slot) pairs in ``keep``."""
+    """Forget an environment's instances, except the (release, service, slot) in ``keep``."""
     kept = set(keep)
     with store.session() as session:
         query = sqlalchemy.select(models.Instance).where(models.Instance.environment == environment)
         for row in session.scalars(query):
-            if (row.service, row.slot) not in kept:
+            if (row.release_id, row.service, row.slot) not in kept:
                 session.delete(row)
 
 

@@ -62,7 +62,7 @@ def upgrade() -> None:
         sa.Column("started_at", sa.Float(), nullable=True),
         sa.Column("updated_at", sa.Float(), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
-        sa.UniqueConstraint("environment", "service", "slot"),
+        sa.UniqueConstraint("environment", "release_id", "service", "slot"),
     )
     op.create_table(
         "deploy_locks",
