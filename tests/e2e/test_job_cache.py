@@ -142,3 +142,62 @@ def test_artifacts_are_listed_in_the_report_and_extracted_by_the_cli(
     assert missing.stderr == (
         f"error: run {run_id} has no artifact `ap`\n  hint: did you mean `app`?\n"
     )
+
+
+CACHEABLE = """
+name: tidy
+on: push
+jobs:
+  make:
+    runs-on: ubuntu-latest
+    outputs:
+      size: ${{ steps.s.outputs.size }}
+    steps:
+      - uses: actions/checkout@v4
+      - id: s
+        run: |
+          wc -c < src/app.txt
+          echo "size=$(wc -c < src/app.txt)" >> "$GITHUB_OUTPUT"
+          mkdir out && cp src/app.txt out/
+      - uses: actions/upload-artifact@v4
+        with: {name: made, path: out/}
+  use:
+    needs: make
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "size ${{ needs.make.outputs.size }}"
+"""
+
+
+def test_an_unchanged_rerun_replays_the_whole_run(repo, home: Path) -> None:
+    root = repo({".github/workflows/t.yml": CACHEABLE, "src/app.txt": "v1\n"})
+    first = shipyard("run", "--json", cwd=root, home=home)
+    assert first.returncode == 0, first.stderr
+    assert first.report["replayable"] is True
+
+    again = shipyard("run", "--json", cwd=root, home=home)
+    assert again.returncode == 0, again.stderr
+    report = again.report
+    assert "replaying run" in again.stderr
+    assert report["replayed_from"] == first.report["run_id"]
+    assert report["run_id"] != first.report["run_id"]
+    assert [(j["key"], j["cached"], j["outputs"]) for j in report["jobs"]] == [
+        ("make", True, {"size": "3"}),
+        ("use", True, {}),
+    ]
+    run_dir = Path(report["run_dir"])
+    assert (run_dir / "report.json").is_file()
+    assert (run_dir / "artifacts" / "made" / "manifest.json").is_file()
+    assert any((run_dir / "logs" / "make").iterdir())
+    listed = shipyard("artifacts", report["run_id"], cwd=root, home=home)
+    assert "made  3 bytes, 1 files" in listed.stdout
+
+    (root / "src" / "app.txt").write_text("v22\n")
+    git(root, "commit", "-qam", "change")
+    changed = shipyard("run", "--json", cwd=root, home=home)
+    assert "replaying run" not in changed.stderr
+    assert changed.job("make")["cached"] is False
+    assert changed.job("make")["outputs"] == {"size": "4"}
+    no_cache = shipyard("run", "--json", "--no-cache", cwd=root, home=home)
+    assert "replaying run" not in no_cache.stderr
+    assert no_cache.job("make")["cached"] is False

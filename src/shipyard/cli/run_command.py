@@ -185,6 +185,18 @@ def run(
     from shipyard.pipeline.run import repository
 
     repo = repository.discover(start, ref)
+    run_key = None
+    if not dry_run and not no_cache and not explain_cache:
+        from shipyard.cli import run_replay
+
+        picked = run_replay.pick(repo.root, target, event_name)
+        if picked is not None:
+            given = _secrets(secret_values, secret_files)
+            run_key = run_replay.key_for(repo.root, repo.sha, repo.ref, picked, locals(), given)
+            if run_key is not None:
+                replayed = run_replay.replay_and_show(run_key, as_json=as_json)
+                if replayed is not None:
+                    sys.exit(replayed)
     chosen, event = _select(repo.root, target, event_name)
     if dry_run:
         from shipyard.cli import run_listing
@@ -192,10 +204,16 @@ def run(
         for item in chosen:
             click.echo(run_listing.plan_text(item, jobs, _pairs(inputs, "--input"), event))
         return
-    sys.exit(_run(chosen, event, repo, locals()))
+    sys.exit(_run(chosen, event, repo, locals(), run_key))
 
 
-def _run(chosen: list[workflow.Workflow], event: str, repo: Any, flags: dict[str, Any]) -> int:
+def _run(
+    chosen: list[workflow.Workflow],
+    event: str,
+    repo: Any,
+    flags: dict[str, Any],
+    run_key: Any = None,
+) -> int:
     from shipyard.cli import run_view
     from shipyard.pipeline.run import options, session
     from shipyard.spec import dotenv
@@ -236,6 +254,10 @@ def _run(chosen: list[workflow.Workflow], event: str, repo: Any, flags: dict[str
     for item in chosen:
         outcome = session.execute(item, run_options, [run_view.TerminalView(view_stream)])
         reports.append(outcome.report)
+        if run_key is not None and len(chosen) == 1:
+            from shipyard.pipeline.run import runcache
+
+            runcache.record(run_options.home, run_key, outcome.report)
         failed = failed or outcome.conclusion != "success"
     if flags["as_json"]:
         document: Any = (

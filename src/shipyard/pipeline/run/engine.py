@@ -55,6 +55,9 @@ class Engine:
         self.semaphore = asyncio.Semaphore(max(1, run.options.parallel_jobs))
         self.groups = concurrency.Groups()
         self.runners: set[job.JobRunner] = set()
+        self.replayable = True
+        """Every job ran (or was replayed) successfully and is in the job cache: the whole run
+        can be replayed from it next time."""
         self._tasks: dict[str, asyncio.Task[JobResult]] = {}
 
     def cancel(self) -> None:
@@ -73,7 +76,9 @@ class Engine:
             self.cancel()
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
             raise
-        return RunResult(self._conclusion(), dict(self.results))
+        conclusion = self._conclusion()
+        self.replayable = self.replayable and conclusion == "success"
+        return RunResult(conclusion, dict(self.results))
 
     def _conclusion(self) -> events.Conclusion:
         conclusions = []
@@ -196,6 +201,7 @@ class Engine:
             id=spec.id,
             name=self.run.job_prefix + (spec.name or spec.id),
         )
+        self.replayable = False
         broadcaster = self.run.broadcaster
         if error is not None:
             broadcaster.notify(events.JobStarted(job=ref))
@@ -280,12 +286,14 @@ class Engine:
                     artifact_store=self.run.artifact_store(),
                 )
                 if replayed is not None:
+                    self.replayable = self.replayable and replayed.conclusion == "success"
                     return job.JobOutcome(replayed.conclusion, replayed.outputs)
             if self.run.options.explain_cache:
                 self._note(runner, f"job cache miss: {cache.explain(key)}")
         elif self.run.options.explain_cache and isinstance(key, jobcache_key.Uncacheable):
             self._note(runner, f"not cached: {key.reason}")
         outcome = await runner.execute()
+        self.replayable = self.replayable and isinstance(key, jobcache_key.JobKey)
         steps, annotations = self.run.recorder.take(runner.ref.key)
         recordable = isinstance(key, jobcache_key.JobKey) and outcome.conclusion == "success"
         if cache is not None and recordable:
@@ -345,6 +353,7 @@ class Engine:
                 uploaded=uploaded,
             )
         except (errors.ShipyardError, OSError) as error:
+            self.replayable = False
             self._note(runner, f"could not record the job in the job cache: {error}")
 
     def _note(self, runner: job.JobRunner, text: str) -> None:

@@ -17,11 +17,8 @@ import dataclasses
 import functools
 import hashlib
 import json
-import os
-import platform
 import re
 import subprocess
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,31 +176,6 @@ def _git(root: Path, *args: str) -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return done.stdout if done.returncode == 0 else None
-
-
-def tools_digest() -> str:
-    """This machine's toolchain, cheaply: platform, interpreter, and when PATH's tools changed.
-
-    Installing or upgrading a tool changes the modification time of the directory it lands in
-    (a PATH entry, pyenv's versions), so the key changes with it.
-    """
-    places = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p]
-    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    places.append(str(pyenv))
-    stamps = []
-    for place in places:
-        try:
-            stamps.append((place, os.stat(place).st_mtime_ns))
-        except OSError:
-            stamps.append((place, 0))
-    return _digest(
-        {
-            "platform": platform.platform(),
-            "machine": platform.machine(),
-            "python": sys.version,
-            "places": stamps,
-        }
-    )
 
 
 def compute(

@@ -23,13 +23,13 @@ from shipyard.pipeline.run import (
     events,
     github_context,
     jobcache,
-    jobcache_key,
     logfiles,
     options,
     process,
     report,
     reusable,
     state,
+    toolchain,
 )
 from shipyard.secrets import masking
 from shipyard.spec import workflow
@@ -69,7 +69,7 @@ def prepare(
     cache = jobcache.JobCache(run_options.home / "cache") if run_options.use_cache else None
     return state.RunState(
         job_cache=cache,
-        tools=jobcache_key.tools_digest() if cache is not None else "",
+        tools=toolchain.digest() if cache is not None else "",
         options=run_options,
         run_id=run_id,
         run_dir=run_dir,
@@ -174,6 +174,7 @@ async def _main(run: state.RunState, observers: Sequence[events.Observer]) -> Ru
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+    collector.data["replayable"] = runner.replayable and conclusion == "success"
     run.broadcaster.notify(
         events.RunFinished(conclusion=conclusion, duration=time.monotonic() - started)
     )
