@@ -25,6 +25,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "artifacts": ("shipyard.cli.artifacts_command", "artifacts", "List or extract artifacts."),
     "release": ("shipyard.cli.release_command", "release", "Create and inspect releases."),
     "releases": ("shipyard.cli.release_command", "list_releases", "List releases."),
+    "serve": ("shipyard.cli.server_command", "serve", "Run the server in the foreground."),
+    "server": ("shipyard.cli.server_command", "server", "Start, stop or check the server."),
+    "up": ("shipyard.cli.env_command", "up", "Run a release in an environment."),
+    "down": ("shipyard.cli.env_command", "down", "Stop an environment's instances."),
+    "ps": ("shipyard.cli.env_command", "ps", "Show running instances."),
+    "logs": ("shipyard.cli.env_command", "logs", "Print an environment's logs."),
 }
 
 

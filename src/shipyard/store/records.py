@@ -147,6 +147,19 @@ def set_environment(
         return _environment(row)
 
 
+def delete_environment(store: database.Store, name: str) -> None:
+    """Forget an environment and its instances."""
+    with store.session() as session:
+        for instance in session.scalars(
+            sqlalchemy.select(models.Instance).where(models.Instance.environment == name)
+        ):
+            session.delete(instance)
+        session.flush()
+        row = session.get(models.Environment, name)
+        if row is not None:
+            session.delete(row)
+
+
 # -- instances --
 
 

@@ -1,0 +1,92 @@
+"""The server's hold on the router process: start it (or find it still running), send it route
+tables, stop it.
+
+The router runs in its own session, so it keeps serving while the server is down; a restarted
+server finds it on ``$SHIPYARD_HOME/router.sock`` and carries on from its table version. Calls are
+synchronous (``RouterClient``) and serialised by a lock; the controller makes them from a thread.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from shipyard.runtime.router import client, errors, routes
+from shipyard.server import routing
+
+SOCKET = "router.sock"
+LOG = "router.log"
+
+
+class RouterLink:
+    """Starts or adopts the router and keeps its route table."""
+
+    def __init__(self, home: Path, *, workers: int = 1, vhost_port: int | None = None) -> None:
+        self.home = home
+        self.workers = workers
+        self.vhost = routes.Listen(vhost_port) if vhost_port else None
+        """The shared listener where routes are chosen by Host (``staging.shop.localhost``)."""
+        self.path = home / SOCKET
+        self.pid: int | None = None
+        self.adopted = False
+        self._client = client.RouterClient(self.path, timeout=10.0)
+        self._lock = threading.Lock()
+        self._version = 0
+        self._routes: tuple[routes.Route, ...] | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Find the router of this home, or start one; wait until it answers."""
+        with self._lock:
+            try:
+                pong = self._client.ping()
+                self.adopted = True
+            except errors.RouterUnavailable:
+                self._client.close()
+                self.path.unlink(missing_ok=True)
+                with (self.home / LOG).open("ab") as log:
+                    self._process = subprocess.Popen(
+                        client.command(self.path, workers=self.workers),
+                        stdin=subprocess.DEVNULL,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                        cwd=self.home,
+                    )
+                pong = self._client.wait_ready(timeout=20.0)
+            self.pid = pong.pid
+            self._version = pong.version
+
+    def apply(self, table_routes: tuple[routes.Route, ...], *, force: bool = False) -> None:
+        """Send the table when it differs from the running one. Raises ``RouterRefused``."""
+        with self._lock:
+            if table_routes == self._routes and not force:
+                return
+            version = routing.next_version(self._version, time.time_ns() // 1000)
+            table = routes.RouteTable(version=version, routes=table_routes, vhost=self.vhost)
+            self._client.apply_routes(table)
+            self._version = version
+            self._routes = table_routes
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop the router gracefully and wait until it has exited."""
+        with self._lock:
+            try:
+                self._client.shutdown(timeout=timeout)
+            except errors.RouterError:
+                pass
+            finally:
+                self._client.close()
+            if self._process is not None:
+                try:
+                    self._process.wait(timeout=timeout + 5)
+                except subprocess.TimeoutExpired:
+                    self._process.kill()
+                    self._process.wait()
+
+    def detach(self) -> None:
+        """Let go of the router without stopping it."""
+        with self._lock:
+            self._client.close()
