@@ -322,8 +322,7 @@ class Exchange:
     def upstream_timed_out(self, conn: upstream.UpstreamConnection) -> None:
         self.upstream = None
         seconds = self.client.context.settings.read
-        what = "the rest of its response" if self.response_started else "a response"
-        self._fail(504, f"instance {self._instance()} sent no {what} within {seconds:g} s")
+        self._fail(504, f"instance {self._instance()} did not answer within {seconds:g} s")
 
     def upstream_invalid(self, conn: upstream.UpstreamConnection, reason: str) -> None:
         self.upstream = None
