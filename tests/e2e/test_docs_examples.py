@@ -42,3 +42,24 @@ def test_running_md_worked_example(repo, home: Path) -> None:
         }
     ]
     assert "publishing 1.4.0" in done.stderr
+
+
+def test_job_cache_md_worked_example(repo, home: Path) -> None:
+    from tests.e2e.conftest import git
+
+    workflow = _blocks("job-cache.md", "yaml")[0]
+    root = repo(
+        {".github/workflows/ci.yml": workflow, "src/app.txt": "app\n", "docs/index.md": "a\n"}
+    )
+    first = shipyard("run", "--json", cwd=root, home=home)
+    assert first.returncode == 0, first.stderr
+    assert [j["cached"] for j in first.report["jobs"]] == [False, False]
+    second = shipyard("run", "--json", cwd=root, home=home)
+    assert "replaying run" in second.stderr
+    assert [j["cached"] for j in second.report["jobs"]] == [True, True]
+    (root / "docs" / "index.md").write_text("b\n")
+    git(root, "commit", "-qam", "docs")
+    third = shipyard("run", "--json", "--explain-cache", cwd=root, home=home)
+    assert third.returncode == 0, third.stderr
+    assert {j["key"]: j["cached"] for j in third.report["jobs"]} == {"build": False, "test": True}
+    assert "[build]   job cache miss: the files it can see changed" in third.stderr
