@@ -60,8 +60,12 @@ def serve(host: str, port: int, home: Path) -> None:
         )
     home.mkdir(parents=True, exist_ok=True)
     _configure_logging()
-    store = database.open_database(paths.database_url(home))
     sock = bind(host, port)
+    try:
+        store = database.open_database(paths.database_url(home))
+    except BaseException:
+        sock.close()
+        raise
     info = serverinfo.ServerInfo(
         host=host,
         port=int(sock.getsockname()[1]),
@@ -110,3 +114,4 @@ def _configure_logging() -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -253,20 +253,20 @@ class Supervisor:
                 )
                 deployment.instances[(service.name, slot)] = item
                 adopted = None
+                was_ready = False
                 if record is not None and record.pid is not None and _alive(record):
                     adopted = processes.Spawned(
                         record.pid, record.pgid or record.pid, record.start_ticks or 0
                     )
+                    was_ready = record.state == instance.State.READY
+                    # Known at once, so the first route table after a restart keeps the traffic.
+                    item.status.state = instance.State.READY if was_ready else item.status.state
+                    item.status.ever_ready = was_ready
                     item.status.started_at = record.started_at
                     item.status.pid = record.pid
                     item.status.pgid = record.pgid
                     item.status.start_ticks = record.start_ticks
-                item.start(
-                    adopted,
-                    was_ready=adopted is not None
-                    and record is not None
-                    and record.state == instance.State.READY,
-                )
+                item.start(adopted, was_ready=was_ready)
         del previous
         return deployment
 
