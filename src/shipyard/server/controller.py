@@ -14,7 +14,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -247,7 +247,7 @@ class Controller:
         )
 
     @contextlib.asynccontextmanager
-    async def _locked(self, environment: str):  # type: ignore[no-untyped-def]
+    async def _locked(self, environment: str) -> AsyncIterator[None]:
         taken = await asyncio.to_thread(
             records.acquire_lock, self.store, environment, self._holder, LOCK_TTL
         )

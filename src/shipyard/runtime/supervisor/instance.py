@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import logging
 import subprocess
 import time
 from collections.abc import Callable, Mapping
@@ -22,6 +23,7 @@ from pathlib import Path
 from shipyard.runtime.supervisor import probes, processes
 from shipyard.spec import project
 
+_log = logging.getLogger(__name__)
 _detached: list[subprocess.Popen[bytes]] = []
 """Processes left running on purpose: kept referenced, so they are never reported as leaked."""
 
@@ -157,6 +159,8 @@ class Instance:
     # -- life --
 
     def _set(self, state: State, message: str, **changes: object) -> None:
+        if state != self.status.state or message != self.status.message:
+            _log.info("%s/%s %s: %s", self.spec.environment, self.spec.name, state, message)
         self.status.state = state
         self.status.message = message
         for key, value in changes.items():

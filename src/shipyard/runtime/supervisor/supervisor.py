@@ -145,7 +145,7 @@ class Supervisor:
             if current is not None and _same(current.workload, workload):
                 await self._wait_ready(current, timeout)
                 return current
-            deployment = self._start(workload, previous=current)
+            deployment = self._start(workload)
             try:
                 await self._wait_ready(deployment, timeout)
             except BaseException:
@@ -192,7 +192,7 @@ class Supervisor:
                     ours[(record.service, record.slot)] = record
                 elif record.pgid is not None and _alive(record):
                     await processes.stop_group(record.pgid, 10.0)
-            deployment = self._start(workload, previous=None, adopt=ours)
+            deployment = self._start(workload, adopt=ours)
             self.deployments[workload.environment] = deployment
             kept = [(workload.release_id, s, n) for (s, n) in deployment.instances]
             self._enqueue(
@@ -222,7 +222,6 @@ class Supervisor:
         self,
         workload: Workload,
         *,
-        previous: Deployment | None,
         adopt: Mapping[tuple[str, int], records.InstanceRecord] | None = None,
     ) -> Deployment:
         deployment = Deployment(workload)
@@ -267,7 +266,6 @@ class Supervisor:
                     item.status.pgid = record.pgid
                     item.status.start_ticks = record.start_ticks
                 item.start(adopted, was_ready=was_ready)
-        del previous
         return deployment
 
     async def _wait_ready(self, deployment: Deployment, timeout: float | None) -> None:
