@@ -41,11 +41,17 @@ def environment(home: Path, extra: Mapping[str, str] | None = None) -> dict[str,
     return env
 
 
-def shipyard(*args: str, cwd: Path, home: Path, timeout: float = 120) -> Result:
+def shipyard(
+    *args: str,
+    cwd: Path,
+    home: Path,
+    timeout: float = 120,
+    env: Mapping[str, str] | None = None,
+) -> Result:
     done = subprocess.run(
         [sys.executable, "-m", "shipyard", *args],
         cwd=cwd,
-        env=environment(home),
+        env=environment(home, env),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -103,13 +109,13 @@ def processes_of(home: Path) -> list[int]:
 
 
 @contextlib.contextmanager
-def cleanup(home: Path) -> Iterator[None]:
+def cleanup(home: Path, env: Mapping[str, str] | None = None) -> Iterator[None]:
     """Whatever a test does, stop the server afterwards and kill what it left behind."""
     try:
         yield
     finally:
         with contextlib.suppress(Exception):
-            shipyard("server", "stop", cwd=home, home=home, timeout=120)
+            shipyard("server", "stop", cwd=home, home=home, timeout=120, env=env)
         for pid in processes_of(home):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
