@@ -99,6 +99,7 @@ class Backend:
                     ).encode()
                     self.respond(writer, 200, body, "application/json")
                 elif url.path == "/download":
+                    # Deliberately sloppy: a body even for HEAD, as naive servers do.
                     await self.download(writer, int(query["size"]), query.get("chunked") == "1")
                 elif url.path == "/slow":
                     await asyncio.sleep(float(query["seconds"]))

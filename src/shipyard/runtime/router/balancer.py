@@ -54,7 +54,7 @@ class Group:
 class RouteRuntime:
     """A route as a worker serves it: its groups, who is in rotation, and its own counters."""
 
-    __slots__ = ("groups", "label", "own", "rotation", "route")
+    __slots__ = ("groups", "label", "own", "rotation", "route", "single")
 
     def __init__(self, route: routes.Route, groups: list[Group], own: signals.Counters) -> None:
         self.route = route
@@ -63,6 +63,8 @@ class RouteRuntime:
         self.own = own
         """Counts the answers the router gives itself for this route (503, 413, ...)."""
         self.rotation: list[Group] = []
+        self.single: Group | None = None
+        """The one group in rotation, when there is only one (the request path skips pick())."""
 
     def refresh(self, now: float) -> None:
         """Recompute which groups and endpoints take requests."""
@@ -80,6 +82,7 @@ class RouteRuntime:
                 if group.weight > 0 and group.choices:
                     live.append(group)
         self.rotation = live
+        self.single = live[0] if len(live) == 1 else None
 
     def pick(self) -> Endpoint | None:
         """The endpoint for the next request, or None when no instance is ready."""

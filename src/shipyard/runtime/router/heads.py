@@ -53,7 +53,10 @@ def rewrite_response_head(
         named: set[bytes] | None = None
         for i in range(1, len(parts), 3):
             if parts[i].lower() == b"connection":
-                tokens = {t.strip().lower() for t in parts[i + 1].split(b",")}
+                value = parts[i + 1].strip().lower()
+                if value in _STANDARD_TOKENS:
+                    continue  # the usual "keep-alive" or "close" names no other field
+                tokens = {t.strip() for t in value.split(b",")}
                 if not tokens <= _STANDARD_TOKENS:
                     named = (named or set()) | (tokens - _STANDARD_TOKENS)
         head = b"".join(parts[0::3])

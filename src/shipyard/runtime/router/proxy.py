@@ -92,7 +92,6 @@ class Exchange:
         "finished",
         "head",
         "header_bytes",
-        "header_count",
         "host",
         "http10",
         "incoming",
@@ -127,13 +126,14 @@ class Exchange:
     counters: signals.Counters
     head: bytes
     pending_bytes: int
+    tried: list[tuple[balancer.Endpoint, str]]
+    """Instances that could not be reached, and why (set on the first failure)."""
 
     def __init__(self, client: ClientConnection, url: bytes) -> None:
         self.client = client
         self.url = url
         self.parts: list[bytes] = []
         self.header_bytes = 0
-        self.header_count = 0
         self.host: bytes | None = None
         self.connection: list[bytes] | None = None
         self.upgrade: bytes | None = None
@@ -149,7 +149,6 @@ class Exchange:
         self.response_done_ = False
         self.finished = False
         self.close_after = False
-        self.tried: list[tuple[balancer.Endpoint, str]] | None = None
         self.status = 0
 
     # Starting ------------------------------------------------------------------------------
@@ -198,7 +197,7 @@ class Exchange:
         ctx = self.client.context
         if ctx.on_ejection is not None:
             ctx.on_ejection(endpoint.upstream)
-        tried = self.tried
+        tried = getattr(self, "tried", None)
         if tried is None:
             tried = self.tried = []
         tried.append((endpoint, reason))
@@ -251,18 +250,17 @@ class Exchange:
         """The final response head: rewritten for the client, its framing noted on ``conn``."""
         self.status = status
         self.response_started = True
-        client = self.client
         if self.upgrade is not None and status != 101:
             self.close_after = True  # the client's parser is past the upgrade point
         out, framing = heads.rewrite_response_head(
             head,
             status,
-            close=self.close_after or not self.keep_alive or client.closing,
+            close=self.close_after or not self.keep_alive or self.client.closing,
             http10=self.http10,
-            bodyless=self.is_head or status in (204, 304),
+            bodyless=self.is_head or status == 204 or status == 304,  # noqa: PLR1714
             self_delimited=conn.keep_alive,
         )
-        if framing != heads.BODY_DELIMITED:
+        if framing:  # not BODY_DELIMITED
             conn.framing = framing
             self.close_after = True
             if framing == heads.BODY_DECHUNKED:
@@ -559,29 +557,25 @@ class ClientConnection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         ex = self.parsing
         assert ex is not None
-        ex.header_count += 1
-        ex.header_bytes += len(name) + len(value) + 4
+        parts = ex.parts
+        size = ex.header_bytes = ex.header_bytes + len(name) + len(value) + 4
         settings = self.settings
-        if ex.header_bytes > settings.max_header_bytes:
-            raise Refused(
-                431, f"The request header fields are longer than {settings.max_header_bytes} bytes."
-            )
-        if ex.header_count > settings.max_headers:
-            raise Refused(431, f"The request has more than {settings.max_headers} header fields.")
+        if size > settings.max_header_bytes or len(parts) >= settings.max_headers:
+            self._too_many_headers(ex)
         lname = name.lower()
         kind = _SPECIAL.get(lname)
         if kind is None:
             if lname.startswith(b"proxy-"):
                 return
-            ex.parts.append(name + b": " + value + b"\r\n")
+            parts.append(b"%b: %b\r\n" % (name, value))
         elif kind == _HOST:
             if ex.host is not None:
                 raise Refused(400, "The request has more than one Host header field.")
             ex.host = value
-            ex.parts.append(name + b": " + value + b"\r\n")
+            parts.append(b"%b: %b\r\n" % (name, value))
         elif kind == _LENGTH:
             ex.content_length = int(value)
-            ex.parts.append(name + b": " + value + b"\r\n")
+            parts.append(b"%b: %b\r\n" % (name, value))
         elif kind == _CHUNKED:
             ex.chunked = True
         elif kind == _CONNECTION:
@@ -595,6 +589,13 @@ class ClientConnection(asyncio.Protocol):
                 incoming = ex.incoming = [b"", b"", b"", b""]
             slot = kind - _XFF
             incoming[slot] = incoming[slot] + b", " + value if incoming[slot] else value
+
+    def _too_many_headers(self, ex: Exchange) -> None:
+        limit = self.settings.max_header_bytes
+        if ex.header_bytes > limit:
+            raise Refused(431, f"The request header fields are longer than {limit} bytes.")
+        limit = self.settings.max_headers
+        raise Refused(431, f"The request has more than {limit} header fields.")
 
     def on_headers_complete(self) -> None:
         ex = self.parsing
@@ -611,10 +612,62 @@ class ClientConnection(asyncio.Protocol):
         ex.replayed = False
         self.state = BUSY
         self.deadline = 0.0
+        route = self._route(ex, method)
+        if route is None:
+            return
+        # From here on, the common path is inlined: it runs once per request.
+        group = route.single
+        if group is not None:  # RouteRuntime.pick() for a route with one release in rotation
+            choices = group.choices
+            turn = group.turn
+            group.turn = turn + 1
+            endpoint = choices[turn % len(choices)]
+        else:
+            picked = route.pick()
+            if picked is None:
+                self._refuse_local(ex, route.own, 503, route.why_unavailable())
+                return
+            endpoint = picked
+        ex.endpoint = endpoint
+        counters = ex.counters = endpoint.counters
+        counters.requests += 1
+        counters.in_flight += 1
+        counters.bytes_in += self.unattributed
+        self.unattributed = 0
+        if (
+            ex.connection is None
+            and ex.upgrade is None
+            and ex.incoming is None
+            and not ex.chunked
+            and ex.host == self.fwd_host
+        ):  # _upstream_head() for a plain request from a client already seen
+            head = ex.head = b"%b %b HTTP/1.1\r\n%b%b\r\n" % (
+                method,
+                ex.url,
+                b"".join(ex.parts),
+                self.fwd_lines,
+            )
+        else:
+            head = ex.head = self._upstream_head(ex, method)
+        if self.exchange is not None:
+            self._enqueue(ex)  # pipelined: waits for the response before it
+            return
+        self.exchange = ex
+        idle = endpoint.upstream.idle
+        while idle:  # Upstream.take()
+            conn = idle.pop()
+            if not conn.closed:
+                ex.upstream = conn
+                conn.send(ex, head, reused=True)
+                return
+        ex.start()
+
+    def _route(self, ex: Exchange, method: bytes) -> balancer.RouteRuntime | None:
+        """The route for ``ex``; None when the router answered it itself (404, 405, 413, 503)."""
         routing = self.listener.routing
         if routing is None:
             self._refuse_local(ex, None, 503, "This listener was removed from the route table.")
-            return
+            return None
         route = routing.default
         if routing.by_host:
             host = ex.host
@@ -622,43 +675,23 @@ class ClientConnection(asyncio.Protocol):
             if route is None:
                 name = "(none)" if host is None else host.decode("latin-1")
                 self._refuse_local(ex, routing.unrouted, 404, f"No route for host {name}.")
-                return
+                return None
         if route is None:
             self._refuse_local(ex, routing.unrouted, 404, "No route listens here.")
-            return
+            return None
         ex.route = route
         if method == b"CONNECT":
             self._refuse_local(
                 ex, route.own, 405, "The router does not tunnel CONNECT requests.", close=True
             )
-            return
+            return None
         limit = self.settings.max_body_bytes
         if ex.content_length > limit:
             self._refuse_local(
                 ex, route.own, 413, f"The request body is larger than {limit} bytes.", close=True
             )
-            return
-        endpoint = route.pick()
-        if endpoint is None:
-            self._refuse_local(ex, route.own, 503, route.why_unavailable())
-            return
-        ex.endpoint = endpoint
-        counters = ex.counters = endpoint.counters
-        counters.requests += 1
-        counters.in_flight += 1
-        counters.bytes_in += self.unattributed
-        self.unattributed = 0
-        head = ex.head = self._upstream_head(ex, method)
-        if self.exchange is not None:
-            self._enqueue(ex)  # pipelined: waits for the response before it
-            return
-        self.exchange = ex
-        conn = endpoint.upstream.take()
-        if conn is None:
-            ex.start()
-            return
-        ex.upstream = conn
-        conn.send(ex, head, reused=True)
+            return None
+        return route
 
     def on_body(self, body: bytes) -> None:
         ex = self.parsing
@@ -763,7 +796,11 @@ class ClientConnection(asyncio.Protocol):
             self.exchange = following
             following.start()
             return
-        self._settle()
+        if self.parsing is None:  # _settle(), inlined
+            self.state = IDLE
+            self.deadline = self.context.now + self.settings.client_idle
+        else:
+            self._settle()
 
     def _settle(self) -> None:
         """Nothing is being answered: wait for the next request (or the rest of its head)."""

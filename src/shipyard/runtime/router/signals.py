@@ -44,7 +44,8 @@ class Counters:
         self.key = key
         self.requests = 0
         self.in_flight = 0
-        self.responses = [0, 0, 0, 0, 0]
+        self.responses = [0] * 10
+        """By the status code's first digit; 1-5 are exported."""
         self.latency = [0] * (len(_BUCKETS) + 1)
         self.latency_sum = 0.0
         self.bytes_in = 0
@@ -56,9 +57,7 @@ class Counters:
     def finish(self, status: int, seconds: float) -> None:
         """Count one response (``status`` 0 when none could be sent) that took ``seconds``."""
         self.in_flight -= 1
-        status_class = status // 100
-        if 1 <= status_class <= 5:
-            self.responses[status_class - 1] += 1
+        self.responses[status // 100] += 1  # llhttp gives 3 digits; the index 0 is "none sent"
         self.latency[_bucket_of(_BUCKETS, seconds)] += 1
         self.latency_sum += seconds
 
@@ -73,7 +72,7 @@ class Counters:
             address=address,
             requests=self.requests,
             in_flight=self.in_flight,
-            responses=(r[0], r[1], r[2], r[3], r[4]),
+            responses=(r[1], r[2], r[3], r[4], r[5]),
             latency_counts=tuple(self.latency),
             latency_sum=self.latency_sum,
             bytes_in=self.bytes_in,

@@ -26,6 +26,9 @@ EJECT_FIRST = 1.0
 consecutive failure up to EJECT_MAX."""
 EJECT_MAX = 30.0
 
+HEAD, BODY = 0, 1
+"""What an UpstreamConnection reads now: a response head, or its body."""
+
 _ResponseParser = httptools.HttpResponseParser
 _ParserError = httptools.HttpParserError
 _ParserUpgrade = httptools.HttpParserUpgrade
@@ -135,15 +138,15 @@ class UpstreamConnection(asyncio.Protocol):
         "dechunker",
         "exchange",
         "framing",
-        "head_done",
         "interim",
         "keep_alive",
         "out_head",
         "parser",
-        "parser_dirty",
+        "phase",
         "reading_paused",
         "reused",
         "scan",
+        "settings",
         "status",
         "transport",
         "tunnel",
@@ -153,9 +156,9 @@ class UpstreamConnection(asyncio.Protocol):
     def __init__(self, target: Upstream) -> None:
         self.upstream = target
         self.context = target.context
+        self.settings = target.context.settings
         self.transport: asyncio.Transport = None  # type: ignore[assignment]
         self.parser = _ResponseParser(self)
-        self.parser_dirty = False
         self.exchange: proxy.Exchange | None = None
         self.closed = False
         self.reading_paused = False
@@ -167,7 +170,7 @@ class UpstreamConnection(asyncio.Protocol):
     def _reset(self) -> None:
         self.buf = b""
         self.scan = 0
-        self.head_done = False
+        self.phase = HEAD
         self.interim = False
         self.complete = False
         self.keep_alive = False
@@ -192,7 +195,7 @@ class UpstreamConnection(asyncio.Protocol):
         self.exchange = None
         if self.tunnel:
             ex.client.transport.close()
-        elif self.head_done and self.framing == heads.BODY_UNTIL_CLOSE:
+        elif self.phase and self.framing == heads.BODY_UNTIL_CLOSE:
             ex.response_done()
         else:
             ex.upstream_lost(self, exc)
@@ -214,18 +217,13 @@ class UpstreamConnection(asyncio.Protocol):
 
     def send(self, ex: proxy.Exchange, data: bytes, *, reused: bool) -> None:
         """Start ``ex`` on this connection with ``data`` (its head and any buffered body)."""
-        if self.parser_dirty:
-            self.parser = _ResponseParser(self)
-            self.parser_dirty = False
-        # the response state, reset (inlined: this runs once per request)
-        self.buf = b""
-        self.scan = 0
-        self.head_done = self.interim = self.complete = self.keep_alive = self.answered = False
-        self.dechunker = None
-        self.framing = heads.BODY_DELIMITED
+        # The response state. buf, scan, interim, framing and dechunker are back to their
+        # initial values whenever a connection is pooled (see _finish and data_received).
+        self.phase = HEAD
+        self.complete = self.answered = False
         self.exchange = ex
         self.reused = reused
-        self.deadline = self.context.now + self.context.settings.read
+        self.deadline = self.context.now + self.settings.read
         if ex.client.write_paused:
             self.pause_reading()
         self.transport.write(data)
@@ -263,31 +261,11 @@ class UpstreamConnection(asyncio.Protocol):
             ex.relay(data)
             return
         self.answered = True
-        self.deadline = self.context.now + self.context.settings.read
-        if self.head_done:
+        self.deadline = self.context.now + self.settings.read
+        if self.phase == BODY:
             self._body_received(ex, data)
-        else:
-            self._head_received(ex, data)
-
-    def _body_received(self, ex: proxy.Exchange, data: bytes) -> None:
-        try:
-            self.parser.feed_data(data)
-        except _ParserError as exc:
-            self._invalid(exc)
             return
-        dechunker = self.dechunker
-        if dechunker is not None:
-            try:
-                data = dechunker.decode(data)
-            except _ParserError as exc:
-                self._invalid(exc)
-                return
-        if data:
-            ex.relay(data)
-        if self.complete:
-            self._finish(ex)
-
-    def _head_received(self, ex: proxy.Exchange, data: bytes) -> None:
+        # The head (or its start): inlined here, it runs once per response.
         buf = self.buf + data if self.buf else data
         self.buf = buf
         try:
@@ -302,9 +280,11 @@ class UpstreamConnection(asyncio.Protocol):
             ex.switched(self, self.out_head, data[offset:])
             return
         except _ParserError as exc:
-            self._invalid(exc)
-            return
-        if not self.head_done:
+            if not self.complete:
+                self._invalid(exc)
+                return
+            self._overrun(ex)
+        if self.phase == HEAD:  # not whole yet
             if self.scan:
                 self.buf = buf[self.scan :]
                 self.scan = 0
@@ -312,21 +292,57 @@ class UpstreamConnection(asyncio.Protocol):
                 self._invalid(None)
             return
         self.buf = b""
-        rest = buf[self.scan :] if self.scan < len(buf) else b""
+        scan = self.scan
+        self.scan = 0
+        if scan < len(buf):
+            if ex.is_head:  # a body after a HEAD response: dropped with the connection
+                ex.relay(self.out_head)
+                self._finish(ex)
+                return
+            rest = buf[scan:]
+            if self.dechunker is not None:
+                try:
+                    rest = self.dechunker.decode(rest)
+                except _ParserError as exc:
+                    self._invalid(exc)
+                    return
+            ex.relay(self.out_head + rest)
+        else:
+            ex.relay(self.out_head)
+        if self.complete:
+            self._finish(ex)
+
+    def _body_received(self, ex: proxy.Exchange, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except _ParserError as exc:
+            if not self.complete:
+                self._invalid(exc)
+                return
+            self._overrun(ex)
         dechunker = self.dechunker
-        if dechunker is not None and rest:
+        if dechunker is not None:
             try:
-                rest = dechunker.decode(rest)
+                data = dechunker.decode(data)
             except _ParserError as exc:
                 self._invalid(exc)
                 return
-        ex.relay(self.out_head + rest if rest else self.out_head)
+        if data:
+            ex.relay(data)
         if self.complete:
             self._finish(ex)
+
+    def _overrun(self, ex: proxy.Exchange) -> None:
+        """A whole response came, then bytes that are not one. The client's parser stops at
+        the response's end; both connections close after it, so nobody reads the rest."""
+        self.keep_alive = False
+        ex.close_after = True
 
     def on_headers_complete(self) -> None:
         ex = self.exchange
         assert ex is not None
+        if self.complete:
+            raise ValueError("a second response head without a request")
         buf = self.buf
         start = self.scan
         end = buf.find(b"\r\n\r\n", start)
@@ -339,16 +355,17 @@ class UpstreamConnection(asyncio.Protocol):
             self.interim = True
             ex.interim(buf[start:end])
             return
-        self.head_done = True
+        self.phase = BODY
         self.status = status
         # Read now: llhttp forgets it once the message is complete. False when the instance
         # closes after this response, and when the body runs until it does.
         self.keep_alive = self.parser.should_keep_alive()
         self.out_head = ex.accept_head(self, buf[start:end], status)
         if ex.is_head:
-            # llhttp would wait for the body a Content-Length announces; a HEAD response has none
+            # llhttp would wait for the body a Content-Length announces; a HEAD response has
+            # none. Some servers send one anyway: never reuse the connection after a HEAD.
             self.complete = True
-            self.parser_dirty = True
+            self.keep_alive = False
 
     def on_message_complete(self) -> None:
         if self.interim:
@@ -358,8 +375,21 @@ class UpstreamConnection(asyncio.Protocol):
 
     def _finish(self, ex: proxy.Exchange) -> None:
         self.exchange = None
+        if self.dechunker is not None:
+            self.dechunker = None
         if ex.request_done and self.keep_alive and self.framing == heads.BODY_DELIMITED:
-            self.upstream.give_back(self)
+            target = self.upstream
+            idle = target.idle
+            if (
+                self.reading_paused
+                or target.draining
+                or target.retired
+                or len(idle) >= MAX_IDLE_PER_UPSTREAM
+            ):
+                target.give_back(self)
+            else:  # Upstream.give_back's common case, inlined
+                self.deadline = self.context.now + self.settings.upstream_idle
+                idle.append(self)
         else:
             self.closed = True
             self.transport.close()
