@@ -1,0 +1,376 @@
+"""Router throughput and latency beside HAProxy, with the same backend and load in one run.
+
+Backend: nginx serving a 612-byte file. Load: wrk, one thread pinned to the last core, for a
+fixed time per run, at 50 keep-alive connections and with a new connection per request
+(``Connection: close``). Targets, each measured the same way:
+
+    direct         wrk -> nginx
+    haproxy-1t     HAProxy, nbthread 1, pinned to core 0
+    router-1w      the router, one worker pinned to core 0
+    haproxy-2t     HAProxy, nbthread 2
+    router-2w      the router, two workers
+
+The runs are interleaved (every target once, then again) and each figure is the median over
+the repetitions, so a busy moment on the machine does not land on one target only. Traffic stays
+on 127.0.0.1. nginx, HAProxy and wrk come from Debian's packages (installed when missing, as
+root); they run from generated configs in a temporary directory, never as system services.
+
+Targets (from the issue): router-1w >= 0.6 x haproxy-1t and router-2w >= 0.75 x haproxy-2t in
+requests/s, with a p99 no worse than 2 x HAProxy's.
+
+Run: .venv/bin/python bench/bench_router_throughput.py [--quick] [--strict]
+(--quick: 2 s runs, one repetition; --strict: exit 1 when a target is missed)
+
+This module also holds the helpers bench_router_memory.py and bench_router_updates.py use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from shipyard.runtime.router import client, routes
+
+CONNECTIONS = 50
+FILE_SIZE = 612
+TARGETS = {"router-1w": 0.6, "router-2w": 0.75}
+P99_FACTOR = 2.0
+
+
+# Machine and tools ---------------------------------------------------------------------------
+
+
+def ensure_tools(*commands: str) -> None:
+    """Install the Debian packages of missing commands (nginx, haproxy, wrk)."""
+    missing = [c for c in commands if shutil.which(c) is None]
+    if not missing:
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        sys.exit(f"missing {', '.join(missing)}: install them (Debian: apt-get install {missing})")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, timeout=600)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=env, timeout=900)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    versions = []
+    for command, flag in (("nginx", "-v"), ("haproxy", "-v"), ("wrk", "-v")):
+        done = subprocess.run([command, flag], capture_output=True, text=True, check=False)
+        text = (done.stdout + done.stderr).strip().splitlines()
+        versions.append(text[0] if text else command)
+    return (
+        f"{platform.node()}: {cpu}, {os.cpu_count()} cores, Linux {platform.release()}, "
+        f"Python {platform.python_version()}\n  " + "\n  ".join(versions)
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_listening(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+# Servers ---------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def nginx(workdir: Path) -> Iterator[int]:
+    """nginx (one worker) serving /index.html of FILE_SIZE bytes; yields its port."""
+    port = free_port()
+    root = workdir / "www"
+    root.mkdir(exist_ok=True)
+    (root / "index.html").write_bytes(b"x" * FILE_SIZE)
+    for path in (workdir, root, root / "index.html"):  # nginx's worker runs as nobody
+        path.chmod(0o755)
+    config = workdir / "nginx.conf"
+    config.write_text(
+        f"""worker_processes 1;
+daemon off;
+pid {workdir}/nginx.pid;
+error_log {workdir}/nginx-error.log;
+events {{ worker_connections 8192; }}
+http {{
+    access_log off;
+    keepalive_requests 10000000;
+    keepalive_timeout 300s;
+    client_body_temp_path {workdir}/tmp;
+    proxy_temp_path {workdir}/tmp;
+    fastcgi_temp_path {workdir}/tmp;
+    uwsgi_temp_path {workdir}/tmp;
+    scgi_temp_path {workdir}/tmp;
+    server {{ listen 127.0.0.1:{port}; root {root}; }}
+}}
+"""
+    )
+    (workdir / "tmp").mkdir(exist_ok=True)
+    process = subprocess.Popen(
+        ["nginx", "-c", str(config), "-p", str(workdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_listening(port)
+        yield port
+    finally:
+        stop(process)
+
+
+@contextlib.contextmanager
+def haproxy(workdir: Path, backend_port: int, threads: int, cpus: str | None) -> Iterator[int]:
+    """HAProxy in HTTP mode with keep-alive and connection reuse to the backend."""
+    port = free_port()
+    config = workdir / f"haproxy-{threads}.cfg"
+    config.write_text(
+        f"""global
+    nbthread {threads}
+    maxconn 4000
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    option http-keep-alive
+frontend bench
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    http-reuse always
+    server nginx 127.0.0.1:{backend_port}
+"""
+    )
+    command = ["haproxy", "-db", "-f", str(config)]
+    if cpus is not None:
+        command = ["taskset", "-c", cpus, *command]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_listening(port)
+        yield port
+    finally:
+        stop(process)
+
+
+@dataclass
+class RunningRouter:
+    process: subprocess.Popen[bytes]
+    client: client.RouterClient
+    port: int
+    metrics_port: int
+
+    def worker_pids(self) -> list[int]:
+        path = f"/proc/{self.process.pid}/task/{self.process.pid}/children"
+        with open(path) as handle:
+            return [int(pid) for pid in handle.read().split()]
+
+    def rss_bytes(self) -> int:
+        total = 0
+        for pid in [self.process.pid, *self.worker_pids()]:
+            with open(f"/proc/{pid}/status") as handle:
+                for line in handle:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+        return total
+
+    def table(self, version: int, *groups: routes.UpstreamGroup) -> routes.RouteTable:
+        route = routes.Route("bench", "production", groups, port=self.port)
+        return routes.RouteTable(version, (route,), metrics=routes.Listen(self.metrics_port))
+
+
+@contextlib.contextmanager
+def router(
+    workdir: Path, backend_port: int | None, workers: int, cpus: str | None
+) -> Iterator[RunningRouter]:
+    """The router with one route to the backend (when given); workers pinned to ``cpus``."""
+    control = tempfile.mktemp(prefix="bench-router-", suffix=".sock", dir="/tmp")
+    log = open(workdir / f"router-{workers}.log", "ab")  # noqa: SIM115
+    process = subprocess.Popen(
+        client.command(control, workers=workers),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    control_client = client.RouterClient(control, timeout=30)
+    running = RunningRouter(process, control_client, free_port(), free_port())
+    try:
+        control_client.wait_ready(30)
+        if cpus is not None:
+            for pid in running.worker_pids():
+                subprocess.run(
+                    ["taskset", "-p", "-c", cpus, str(pid)], check=True, capture_output=True
+                )
+        if backend_port is not None:
+            instance = routes.Instance(f"127.0.0.1:{backend_port}", "nginx")
+            control_client.apply_routes(
+                running.table(1, routes.UpstreamGroup("r1", 100, (instance,)))
+            )
+            wait_listening(running.port)
+        yield running
+    finally:
+        with contextlib.suppress(Exception):
+            control_client.shutdown(5.0)
+        stop(process)
+        control_client.close()
+        log.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(control)
+
+
+# Load ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(port: int, seconds: float, *, close: bool, connections: int = CONNECTIONS) -> Load:
+    """One bounded wrk run (one thread, pinned to the last core) against 127.0.0.1:port."""
+    last_core = str((os.cpu_count() or 1) - 1)
+    command = [
+        "taskset", "-c", last_core,
+        "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "--timeout", "5s",
+    ]  # fmt: skip
+    if close:
+        command += ["-H", "Connection: close"]
+    command.append(f"http://127.0.0.1:{port}/index.html")
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True)
+    out = done.stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    latency = {
+        pct: float(value) * _UNITS[unit]
+        for pct, value, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    }
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    errors = 0
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    if socket_errors:
+        errors += sum(int(x) for x in socket_errors.groups())
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non_2xx:
+        errors += int(non_2xx.group(1))
+    return Load(rps, latency["50"], latency["99"], requests, errors)
+
+
+# The figure ------------------------------------------------------------------------------------
+
+
+def measure(seconds: float, repetitions: int) -> dict[tuple[str, str], list[Load]]:
+    results: dict[tuple[str, str], list[Load]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-router-") as tmp:
+        workdir = Path(tmp)
+        with contextlib.ExitStack() as stack:
+            backend = stack.enter_context(nginx(workdir))
+            ports = {
+                "direct": backend,
+                "haproxy-1t": stack.enter_context(haproxy(workdir, backend, 1, "0")),
+                "router-1w": stack.enter_context(router(workdir, backend, 1, "0")).port,
+                "haproxy-2t": stack.enter_context(haproxy(workdir, backend, 2, None)),
+                "router-2w": stack.enter_context(router(workdir, backend, 2, None)).port,
+            }
+            for port in ports.values():  # warm up pools and caches
+                warm = wrk(port, 1, close=False)
+                if warm.errors:
+                    raise RuntimeError(f"127.0.0.1:{port} answered errors: {warm}")
+            for _ in range(repetitions):
+                for mode in ("keep-alive", "close"):
+                    for name, port in ports.items():
+                        load = wrk(port, seconds, close=mode == "close")
+                        results.setdefault((name, mode), []).append(load)
+    return results
+
+
+def median_load(loads: list[Load]) -> Load:
+    return Load(
+        statistics.median(x.requests_per_second for x in loads),
+        statistics.median(x.p50_ms for x in loads),
+        statistics.median(x.p99_ms for x in loads),
+        sum(x.requests for x in loads),
+        sum(x.errors for x in loads),
+    )
+
+
+def main(argv: list[str]) -> int:
+    quick = "--quick" in argv
+    seconds, repetitions = (2.0, 1) if quick else (5.0, 3)
+    ensure_tools("nginx", "haproxy", "wrk", "taskset")
+    print("Router throughput and latency beside HAProxy (same nginx backend, same wrk load)")
+    print(machine())
+    print(
+        f"wrk -t1 -c{CONNECTIONS} -d{seconds:g}s --latency, pinned to the last core; "
+        f"median of {repetitions} interleaved run(s) per figure\n"
+    )
+    results = measure(seconds, repetitions)
+    failed = False
+    for mode in ("keep-alive", "close"):
+        if mode == "keep-alive":
+            print(f"{CONNECTIONS} keep-alive connections:")
+        else:
+            print(f"{CONNECTIONS} connections, a new one per request (Connection: close):")
+        print(f"  {'target':<12} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+        figures = {name: median_load(results[(name, m)]) for (name, m) in results if m == mode}
+        for name, load in figures.items():
+            print(
+                f"  {name:<12} {load.requests_per_second:>9.0f} {load.p50_ms:>8.2f} "
+                f"{load.p99_ms:>8.2f} {load.errors:>7}"
+            )
+        for ours, theirs in (("router-1w", "haproxy-1t"), ("router-2w", "haproxy-2t")):
+            ratio = figures[ours].requests_per_second / figures[theirs].requests_per_second
+            p99 = figures[ours].p99_ms / figures[theirs].p99_ms
+            ok = ratio >= TARGETS[ours] and p99 <= P99_FACTOR and figures[ours].errors == 0
+            failed = failed or not ok
+            print(
+                f"  {ours} / {theirs}: {ratio:.2f}x requests/s (target >= {TARGETS[ours]}), "
+                f"p99 {p99:.2f}x (target <= {P99_FACTOR}) -> {'pass' if ok else 'FAIL'}"
+            )
+        print()
+    return 1 if failed and "--strict" in argv else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
