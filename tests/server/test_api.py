@@ -145,3 +145,23 @@ def test_a_taken_server_port_is_one_clear_error(tmp_path: Path) -> None:
         "(or set SHIPYARD_SERVER_PORT)\n"
     )
     assert not os.path.exists(home / "server.json")
+
+
+def test_a_deploy_lock_left_by_a_killed_server_is_released(tmp_path: Path) -> None:
+    import socket
+
+    from shipyard.store import database, records
+
+    home = tmp_path / "home"
+    home.mkdir()
+    url = f"sqlite:///{home / 'shipyard.db'}"
+    dead = f"server@{socket.gethostname()}:999999999:0000"
+    other_machine = "server@elsewhere:1:0000"
+    with database.open_store(url) as store:
+        assert records.acquire_lock(store, "staging", dead, ttl=600)
+        assert records.acquire_lock(store, "production", other_machine, ttl=600)
+    with cleanup(home):
+        assert shipyard("ps", cwd=home, home=home).returncode == 0
+        with database.open_store(url) as store:
+            assert records.lock_holder(store, "staging") is None
+            assert records.lock_holder(store, "production") == other_machine

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -23,7 +24,7 @@ from shipyard.deploy import releases
 from shipyard.runtime.router import errors as router_errors
 from shipyard.runtime.supervisor import instance, supervisor
 from shipyard.server import router_link, routing
-from shipyard.store import database, paths, records
+from shipyard.store import database, paths, records, serverinfo
 
 LOCK_TTL = 15 * 60.0
 _log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ class Controller:
         self.releases_root = paths.releases(home)
         self.supervisor = supervisor.Supervisor(store, home, policy=policy, on_change=self._changed)
         self.router = router_link.RouterLink(home, workers=router_workers, vhost_port=vhost_port)
-        self._holder = f"server-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._holder = f"server@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._dirty = asyncio.Event()
         self._sync_task: asyncio.Task[None] | None = None
         self._ports: dict[str, tuple[str, int]] = {}
@@ -72,6 +73,7 @@ class Controller:
     # -- start and stop --
 
     async def start(self) -> None:
+        await asyncio.to_thread(self._release_dead_locks)
         self.supervisor.start()
         await asyncio.to_thread(self.router.start)
         await self.restore()
@@ -86,6 +88,17 @@ class Controller:
                 await self._sync_task
         await self.supervisor.close(stop_instances=True)
         await asyncio.to_thread(self.router.shutdown)
+
+    def _release_dead_locks(self) -> None:
+        """Locks left by a server of this machine that was killed mid-change are released."""
+        here = f"server@{socket.gethostname()}:"
+        for environment, holder in records.lock_holders(self.store).items():
+            if not holder.startswith(here):
+                continue
+            pid = holder[len(here) :].split(":", 1)[0]
+            mine = pid == str(os.getpid())  # a pid reused by this very server
+            if mine or not (pid.isdigit() and serverinfo.is_server_process(int(pid))):
+                records.release_lock(self.store, environment, holder)
 
     async def restore(self) -> None:
         """Make what runs match the store: adopt or restart wanted instances, stop the rest."""

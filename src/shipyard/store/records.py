@@ -243,3 +243,12 @@ def lock_holder(store: database.Store, environment: str) -> str | None:
         if row is None or row.expires_at <= time.time():
             return None
         return row.holder
+
+
+def lock_holders(store: database.Store) -> dict[str, str]:
+    """Every deploy lock: environment -> holder (expired ones included)."""
+    with store.session() as session:
+        return {
+            row.environment: row.holder
+            for row in session.scalars(sqlalchemy.select(models.DeployLock))
+        }
