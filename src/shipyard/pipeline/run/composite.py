@@ -42,6 +42,9 @@ class CompositeHost:
         self.directory = directory
         self.inputs = dict(inputs)
         self.depth = getattr(self.parent, "depth", 0) + 1
+        # A composite's steps run inside the calling step, whose files are still being
+        # written: they get files of their own, shared among themselves.
+        self.step_files: dict[str, str] = {}
 
     # Shared with the job: cancellation, exports, PATH, the step summary.
     @property

@@ -62,6 +62,8 @@ class JobRunner:
         self.summary = ""
         self.post_steps: list[tuple[str, steps.PostAction]] = []
         self.uploaded_artifacts: list[str] = []
+        self.step_files: dict[str, str] = {}
+        """GITHUB_OUTPUT and the other step files, created once and emptied after each step."""
         self._current: asyncio.Task[events.Conclusion] | None = None
         self._tracking_id = uuid.uuid4().hex
         slug = _slug(ref.key)

@@ -114,13 +114,25 @@ async def run(
         raise
 
 
+_ENCODED: dict[str, bytes] = {}
+
+
 def _encoded(env: Mapping[str, str]) -> dict[bytes, bytes]:
-    """The environment as bytes, as the kernel takes it: Popen then skips re-encoding each
-    variable in Python (a third of a trivial step's start-up)."""
-    return {
-        key.encode("utf-8", "surrogateescape"): value.encode("utf-8", "surrogateescape")
-        for key, value in env.items()
-    }
+    """The environment as bytes, as the kernel takes it; each string is encoded once per
+    process (steps share almost all their variables), and Popen skips re-encoding them."""
+    cache = _ENCODED
+    if len(cache) > 100_000:
+        cache.clear()
+    encoded = {}
+    for key, value in env.items():
+        name = cache.get(key)
+        if name is None:
+            name = cache[key] = key.encode("utf-8", "surrogateescape")
+        text = cache.get(value)
+        if text is None:
+            text = cache[value] = value.encode("utf-8", "surrogateescape")
+        encoded[name] = text
+    return encoded
 
 
 async def _pump(process: asyncio.subprocess.Process, on_line: Callable[[str], None]) -> int:

@@ -77,33 +77,39 @@ class StepIO:
 
     # -- step files -------------------------------------------------------------------------
 
-    def prepare_files(self) -> dict[str, str]:
-        """Create the empty step files; returns the variables that point at them."""
-        token = uuid.uuid4().hex[:12]
-        directory = os.fspath(self._file_dir)
-        variables = {}
-        for variable, stem in FILE_COMMANDS.items():
-            path = f"{directory}/{stem}_{token}"
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600))
-            self._files[variable] = path
-            variables[variable] = path
-        self.env.update(variables)
-        return variables
+    def prepare_files(self, shared: dict[str, str] | None = None) -> dict[str, str]:
+        """Create the empty step files; returns the variables that point at them.
+
+        ``shared`` (one per job) lets the steps of a job reuse the same five files: each is
+        emptied after its step is read, which costs a fraction of creating and deleting files.
+        """
+        files = shared if shared is not None else {}
+        if len(files) != len(FILE_COMMANDS):
+            token = uuid.uuid4().hex[:12]
+            directory = os.fspath(self._file_dir)
+            for variable, stem in FILE_COMMANDS.items():
+                if variable not in files:
+                    path = f"{directory}/{stem}_{token}"
+                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600))
+                    files[variable] = path
+        self._files = files
+        self.env.update(files)
+        return dict(files)
 
     def collect_files(self) -> None:
-        """Read the step files back into ``effects`` and delete them (they may hold secrets).
+        """Read the step files back into ``effects`` and empty them (they may hold secrets).
 
-        A malformed file fails the step.
+        A malformed file fails the step. A file the step deleted is created again next time.
         """
-        for variable, path in self._files.items():
+        for variable, path in list(self._files.items()):
             try:
                 if os.stat(path).st_size == 0:  # the usual case: nothing written
-                    os.unlink(path)
                     continue
                 with open(path, encoding="utf-8", errors="replace") as handle:
                     text = handle.read()
-                os.unlink(path)
+                os.truncate(path, 0)
             except FileNotFoundError:
+                del self._files[variable]
                 continue
             try:
                 self._apply_file(variable, text)

@@ -29,6 +29,7 @@ class StepHost(Protocol):
     steps_context: dict[str, Any]
     base_env: dict[str, str]
     summary: str
+    step_files: dict[str, str]
 
     @property
     def cancelled(self) -> bool: ...
@@ -251,7 +252,7 @@ class StepRunner:
             cwd=job.paths.workspace,
             kill_grace=job.run.options.kill_grace,
         )
-        io.prepare_files()
+        io.prepare_files(job.step_files)
         io.env["GITHUB_ACTION"] = self.step_id
         return io
 
@@ -360,7 +361,7 @@ class PostStepRunner:
             cwd=job.paths.workspace,
             kill_grace=job.run.options.kill_grace,
         )
-        io.prepare_files()
+        io.prepare_files(job.step_files)
         outcome: events.Conclusion
         try:
             status = await self.action(io)
