@@ -27,10 +27,9 @@ BODY_UNTIL_CLOSE = 2
 """The body ends when the instance closes the connection."""
 
 
-def rewrite_response_head(
+def rewrite_response_head(  # noqa: PLR0917 (positional: it runs once per response)
     head: bytes,
     status: int,
-    *,
     close: bool,
     http10: bool,
     bodyless: bool,
@@ -51,14 +50,12 @@ def rewrite_response_head(
     parts = _HOP_BY_HOP_SPLIT.split(head)
     if len(parts) > 1:
         named: set[bytes] | None = None
-        for i in range(1, len(parts), 3):
-            if parts[i].lower() == b"connection":
-                value = parts[i + 1].strip().lower()
-                if value in _STANDARD_TOKENS:
-                    continue  # the usual "keep-alive" or "close" names no other field
-                tokens = {t.strip() for t in value.split(b",")}
-                if not tokens <= _STANDARD_TOKENS:
-                    named = (named or set()) | (tokens - _STANDARD_TOKENS)
+        for name, raw_value in zip(parts[1::3], parts[2::3], strict=True):
+            value = raw_value.strip().lower()
+            if value in _STANDARD_TOKENS or name.lower() != b"connection":
+                continue  # the usual "Connection: keep-alive" names no other field
+            tokens = {t.strip() for t in value.split(b",")}
+            named = (named or set()) | (tokens - _STANDARD_TOKENS)
         head = b"".join(parts[0::3])
         if named:
             head = _without(head, named)

@@ -12,14 +12,17 @@ checked by the worker's sweep.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import collections
 import errno
 
 import httptools
 
-from shipyard.runtime.router import balancer, context, heads, signals, upstream
+from shipyard.runtime.router import balancer, context, heads, protocol, signals, upstream
 
 _clock = context.clock
+_bucket_of = bisect.bisect_left
+_BUCKETS = protocol.LATENCY_BUCKETS
 _RequestParser = httptools.HttpRequestParser
 _ParserError = httptools.HttpParserError
 _ParserUpgrade = httptools.HttpParserUpgrade
@@ -96,7 +99,6 @@ class Exchange:
         "http10",
         "incoming",
         "is_head",
-        "keep_alive",
         "local",
         "method",
         "parts",
@@ -117,10 +119,8 @@ class Exchange:
 
     method: bytes
     is_head: bool
-    keep_alive: bool
     http10: bool
     started: float
-    replayed: bool
     route: balancer.RouteRuntime
     endpoint: balancer.Endpoint
     counters: signals.Counters
@@ -128,6 +128,8 @@ class Exchange:
     pending_bytes: int
     tried: list[tuple[balancer.Endpoint, str]]
     """Instances that could not be reached, and why (set on the first failure)."""
+    replayed: bool
+    """Sent again after a pooled connection closed under it (set when it happens)."""
 
     def __init__(self, client: ClientConnection, url: bytes) -> None:
         self.client = client
@@ -160,7 +162,7 @@ class Exchange:
             return
         conn = self.endpoint.upstream.take()
         if conn is not None:
-            self._send_on(conn, reused=True)
+            self._send_on(conn, True)
         else:
             self.client.context.spawn(self._open(self.endpoint))
 
@@ -174,9 +176,9 @@ class Exchange:
         if self.finished or self.client.state == CLOSED:
             target.give_back(conn)
             return
-        self._send_on(conn, reused=False)
+        self._send_on(conn, False)
 
-    def _send_on(self, conn: upstream.UpstreamConnection, *, reused: bool) -> None:
+    def _send_on(self, conn: upstream.UpstreamConnection, reused: bool) -> None:
         self.upstream = conn
         pending = self.pending
         if pending:
@@ -186,7 +188,7 @@ class Exchange:
             self.client.resume(ClientConnection.PAUSE_BUFFER)
         else:
             data = self.head
-        conn.send(self, data, reused=reused)
+        conn.send(self, data, reused)
 
     def _connect_failed(self, endpoint: balancer.Endpoint, exc: BaseException) -> None:
         reason = _describe(exc, "to connect", self.client.context.settings.connect)
@@ -246,27 +248,6 @@ class Exchange:
         if not self.http10:
             self.relay(head)
 
-    def accept_head(self, conn: upstream.UpstreamConnection, head: bytes, status: int) -> bytes:
-        """The final response head: rewritten for the client, its framing noted on ``conn``."""
-        self.status = status
-        self.response_started = True
-        if self.upgrade is not None and status != 101:
-            self.close_after = True  # the client's parser is past the upgrade point
-        out, framing = heads.rewrite_response_head(
-            head,
-            status,
-            close=self.close_after or not self.keep_alive or self.client.closing,
-            http10=self.http10,
-            bodyless=self.is_head or status == 204 or status == 304,  # noqa: PLR1714
-            self_delimited=conn.keep_alive,
-        )
-        if framing:  # not BODY_DELIMITED
-            conn.framing = framing
-            self.close_after = True
-            if framing == heads.BODY_DECHUNKED:
-                conn.dechunker = upstream.Dechunker()
-        return out
-
     def relay(self, data: bytes) -> None:
         """Bytes for the client."""
         self.counters.bytes_out += len(data)
@@ -284,11 +265,15 @@ class Exchange:
 
     def response_done(self) -> None:
         """The instance's response is complete (its connection is pooled or closed already)."""
-        self.upstream = None
         self.response_done_ = True
         if not self.finished:
             self.finished = True
-            self.counters.finish(self.status, _clock() - self.started)
+            counters = self.counters  # Counters.finish(), inlined: once per request
+            counters.in_flight -= 1
+            counters.responses[self.status // 100] += 1
+            seconds = _clock() - self.started
+            counters.latency[_bucket_of(_BUCKETS, seconds)] += 1
+            counters.latency_sum += seconds
         if not self.request_done:
             # The instance answered before reading the whole body: do not read it further.
             self.close_after = True
@@ -300,7 +285,7 @@ class Exchange:
         if (
             conn.reused
             and not conn.answered
-            and not self.replayed
+            and not getattr(self, "replayed", False)
             and self.method in _REPLAYABLE
             and not self.chunked
             and self.content_length == 0
@@ -603,18 +588,27 @@ class ClientConnection(asyncio.Protocol):
         parser = self.parser
         method = ex.method = parser.get_method()
         ex.is_head = method == b"HEAD"
-        keep_alive = ex.keep_alive = parser.should_keep_alive()
+        keep_alive = parser.should_keep_alive()
+        ex.close_after = not keep_alive
         if ex.connection is not None or not keep_alive:
             ex.http10 = parser.get_http_version() in ("1.0", "0.9")
         else:
             ex.http10 = False
         ex.started = _clock()
-        ex.replayed = False
         self.state = BUSY
         self.deadline = 0.0
-        route = self._route(ex, method)
-        if route is None:
-            return
+        routing = self.listener.routing
+        route = routing.default if routing is not None else None
+        if (
+            route is None
+            or method == b"CONNECT"
+            or ex.content_length > self.settings.max_body_bytes
+        ):  # a vhost listener, or the router answers itself
+            found = self._route(ex, method)
+            if found is None:
+                return
+            route = found
+        ex.route = route
         # From here on, the common path is inlined: it runs once per request.
         group = route.single
         if group is not None:  # RouteRuntime.pick() for a route with one release in rotation
@@ -632,8 +626,6 @@ class ClientConnection(asyncio.Protocol):
         counters = ex.counters = endpoint.counters
         counters.requests += 1
         counters.in_flight += 1
-        counters.bytes_in += self.unattributed
-        self.unattributed = 0
         if (
             ex.connection is None
             and ex.upgrade is None
@@ -658,7 +650,7 @@ class ClientConnection(asyncio.Protocol):
             conn = idle.pop()
             if not conn.closed:
                 ex.upstream = conn
-                conn.send(ex, head, reused=True)
+                conn.send(ex, head, True)
                 return
         ex.start()
 
@@ -769,7 +761,7 @@ class ClientConnection(asyncio.Protocol):
             counters = signals.Counters(("", "", "", "", ""))
         counters.bytes_in += self.unattributed
         self.unattributed = 0
-        ex.refuse(counters, status, detail, close=close or not ex.keep_alive)
+        ex.refuse(counters, status, detail, close=close or ex.close_after)
         self._enqueue(ex)
 
     def exchange_done(self, ex: Exchange) -> None:
@@ -781,7 +773,7 @@ class ClientConnection(asyncio.Protocol):
             self.resume(self.PAUSE_UPSTREAM | self.PAUSE_BUFFER)
         if self.state >= LINGERING:
             return
-        if ex.close_after or not ex.keep_alive or self.closing or self.context.closing:
+        if ex.close_after or self.closing:
             if ex.request_done:
                 self.state = CLOSED
                 self.transport.close()
@@ -867,7 +859,7 @@ class ClientConnection(asyncio.Protocol):
         if ex is None:
             ex = Exchange(self, b"")
         ex.is_head = False
-        ex.keep_alive = False
+        ex.close_after = True
         ex.started = _clock()
         routing = self.listener.routing
         counters = None

@@ -26,8 +26,8 @@ EJECT_FIRST = 1.0
 consecutive failure up to EJECT_MAX."""
 EJECT_MAX = 30.0
 
-HEAD, BODY = 0, 1
-"""What an UpstreamConnection reads now: a response head, or its body."""
+HEAD, BODY, TUNNEL = 0, 1, 2
+"""What an UpstreamConnection reads now: a response head, its body, or tunnelled bytes."""
 
 _ResponseParser = httptools.HttpResponseParser
 _ParserError = httptools.HttpParserError
@@ -45,6 +45,7 @@ class Upstream:
         "failures",
         "host",
         "idle",
+        "pooling",
         "port",
         "retired",
     )
@@ -58,6 +59,8 @@ class Upstream:
         self.draining = False
         self.retired = False
         """No route names this address any more: close connections as they come back."""
+        self.pooling = True
+        """Neither draining nor retired: connections go back to the pool."""
         self.ejected_until = 0.0
         self.failures = 0
 
@@ -70,9 +73,21 @@ class Upstream:
                 return conn
         return None
 
+    def set_draining(self, draining: bool) -> None:
+        self.draining = draining
+        self.pooling = not (self.draining or self.retired)
+        if draining:
+            self.close_idle()
+
+    def retire(self) -> None:
+        self.retired = True
+        self.pooling = False
+        self.close_idle()
+
     def give_back(self, conn: UpstreamConnection) -> None:
         """Pool a connection whose exchange is over (or close it when draining)."""
-        if self.draining or self.retired or len(self.idle) >= MAX_IDLE_PER_UPSTREAM:
+        if not self.pooling or len(self.idle) >= MAX_IDLE_PER_UPSTREAM:
+            conn.closed = True
             conn.transport.close()
             return
         if conn.reading_paused:
@@ -84,6 +99,7 @@ class Upstream:
     def close_idle(self) -> None:
         idle, self.idle = self.idle, []
         for conn in idle:
+            conn.closed = True
             conn.transport.close()
 
     def eject(self) -> float:
@@ -126,10 +142,13 @@ class Dechunker:
 
 
 class UpstreamConnection(asyncio.Protocol):
-    """One connection to an instance, serving one exchange at a time."""
+    """One connection to an instance, serving one exchange at a time.
+
+    ``deadline`` is when the sweep calls :meth:`expire`: the read timeout while an exchange is
+    on (pushed back as long as bytes keep coming, see ``reads``), the idle timeout in the pool.
+    """
 
     __slots__ = (
-        "answered",
         "buf",
         "closed",
         "complete",
@@ -144,12 +163,13 @@ class UpstreamConnection(asyncio.Protocol):
         "parser",
         "phase",
         "reading_paused",
+        "reads",
+        "reads_seen",
         "reused",
         "scan",
         "settings",
         "status",
         "transport",
-        "tunnel",
         "upstream",
     )
 
@@ -162,23 +182,27 @@ class UpstreamConnection(asyncio.Protocol):
         self.exchange: proxy.Exchange | None = None
         self.closed = False
         self.reading_paused = False
-        self.tunnel = False
         self.reused = False
         self.deadline = 0.0
-        self._reset()
-
-    def _reset(self) -> None:
+        self.reads = 0
+        self.reads_seen = 0
+        # The response state. buf, scan, interim, framing and dechunker are back to these
+        # values whenever a connection is pooled; send() resets the rest.
         self.buf = b""
         self.scan = 0
         self.phase = HEAD
         self.interim = False
         self.complete = False
         self.keep_alive = False
-        self.answered = False
         self.dechunker: Dechunker | None = None
         self.status = 0
         self.framing = heads.BODY_DELIMITED
         self.out_head = b""
+
+    @property
+    def answered(self) -> bool:
+        """The instance sent something for the current exchange."""
+        return self.phase != HEAD or bool(self.buf) or self.scan > 0
 
     # asyncio.Protocol ----------------------------------------------------------------------
 
@@ -193,9 +217,9 @@ class UpstreamConnection(asyncio.Protocol):
         if ex is None:
             return
         self.exchange = None
-        if self.tunnel:
+        if self.phase == TUNNEL:
             ex.client.transport.close()
-        elif self.phase and self.framing == heads.BODY_UNTIL_CLOSE:
+        elif self.phase == BODY and self.framing == heads.BODY_UNTIL_CLOSE:
             ex.response_done()
         else:
             ex.upstream_lost(self, exc)
@@ -215,12 +239,10 @@ class UpstreamConnection(asyncio.Protocol):
 
     # Driven by the exchange ----------------------------------------------------------------
 
-    def send(self, ex: proxy.Exchange, data: bytes, *, reused: bool) -> None:
+    def send(self, ex: proxy.Exchange, data: bytes, reused: bool) -> None:
         """Start ``ex`` on this connection with ``data`` (its head and any buffered body)."""
-        # The response state. buf, scan, interim, framing and dechunker are back to their
-        # initial values whenever a connection is pooled (see _finish and data_received).
         self.phase = HEAD
-        self.complete = self.answered = False
+        self.complete = False
         self.exchange = ex
         self.reused = reused
         self.deadline = self.context.now + self.settings.read
@@ -238,16 +260,20 @@ class UpstreamConnection(asyncio.Protocol):
             self.reading_paused = False
             self.transport.resume_reading()
 
-    def expire(self) -> None:
-        """Called by the sweep when the deadline passed: read timeout, or idle too long."""
+    def expire(self, now: float) -> None:
+        """The sweep found the deadline passed: a read timeout, or idle too long in the pool."""
         ex = self.exchange
+        if ex is not None and self.reads != self.reads_seen:
+            self.reads_seen = self.reads  # bytes came since: wait one more read timeout
+            self.deadline = now + self.settings.read
+            return
         self.exchange = None
         self.closed = True
         self.transport.abort()
         if ex is None:
             if self in self.upstream.idle:
                 self.upstream.idle.remove(self)
-        elif not self.tunnel:
+        elif self.phase != TUNNEL:
             ex.upstream_timed_out(self)
 
     # Reading the response ------------------------------------------------------------------
@@ -255,14 +281,11 @@ class UpstreamConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         ex = self.exchange
         if ex is None:
+            self.closed = True
             self.transport.abort()  # an idle instance has nothing to say
             return
-        if self.tunnel:
-            ex.relay(data)
-            return
-        self.answered = True
-        self.deadline = self.context.now + self.settings.read
-        if self.phase == BODY:
+        self.reads += 1
+        if self.phase:  # BODY or TUNNEL
             self._body_received(ex, data)
             return
         # The head (or its start): inlined here, it runs once per response.
@@ -275,7 +298,7 @@ class UpstreamConnection(asyncio.Protocol):
                 self._invalid(exc)
                 return
             offset: int = exc.args[0]
-            self.tunnel = True
+            self.phase = TUNNEL
             self.buf = b""
             ex.switched(self, self.out_head, data[offset:])
             return
@@ -294,11 +317,7 @@ class UpstreamConnection(asyncio.Protocol):
         self.buf = b""
         scan = self.scan
         self.scan = 0
-        if scan < len(buf):
-            if ex.is_head:  # a body after a HEAD response: dropped with the connection
-                ex.relay(self.out_head)
-                self._finish(ex)
-                return
+        if scan < len(buf) and not ex.is_head:  # (a body after a HEAD response is dropped)
             rest = buf[scan:]
             if self.dechunker is not None:
                 try:
@@ -306,13 +325,18 @@ class UpstreamConnection(asyncio.Protocol):
                 except _ParserError as exc:
                     self._invalid(exc)
                     return
-            ex.relay(self.out_head + rest)
+            out = self.out_head + rest
         else:
-            ex.relay(self.out_head)
+            out = self.out_head
+        ex.counters.bytes_out += len(out)  # Exchange.relay(), inlined
+        ex.client.transport.write(out)
         if self.complete:
             self._finish(ex)
 
     def _body_received(self, ex: proxy.Exchange, data: bytes) -> None:
+        if self.phase == TUNNEL:
+            ex.relay(data)
+            return
         try:
             self.parser.feed_data(data)
         except _ParserError as exc:
@@ -356,12 +380,28 @@ class UpstreamConnection(asyncio.Protocol):
             ex.interim(buf[start:end])
             return
         self.phase = BODY
-        self.status = status
+        self.status = ex.status = status
+        ex.response_started = True
         # Read now: llhttp forgets it once the message is complete. False when the instance
         # closes after this response, and when the body runs until it does.
-        self.keep_alive = self.parser.should_keep_alive()
-        self.out_head = ex.accept_head(self, buf[start:end], status)
-        if ex.is_head:
+        keep_alive = self.keep_alive = self.parser.should_keep_alive()
+        is_head = ex.is_head
+        if ex.upgrade is not None and status != 101:
+            ex.close_after = True  # the client's parser is past the upgrade point
+        self.out_head, framing = heads.rewrite_response_head(
+            buf[start:end],
+            status,
+            ex.close_after or ex.client.closing,
+            ex.http10,
+            is_head or status == 204 or status == 304,  # noqa: PLR1714
+            keep_alive,
+        )
+        if framing:  # not BODY_DELIMITED
+            self.framing = framing
+            ex.close_after = True
+            if framing == heads.BODY_DECHUNKED:
+                self.dechunker = Dechunker()
+        if is_head:
             # llhttp would wait for the body a Content-Length announces; a HEAD response has
             # none. Some servers send one anyway: never reuse the connection after a HEAD.
             self.complete = True
@@ -375,17 +415,10 @@ class UpstreamConnection(asyncio.Protocol):
 
     def _finish(self, ex: proxy.Exchange) -> None:
         self.exchange = None
-        if self.dechunker is not None:
-            self.dechunker = None
-        if ex.request_done and self.keep_alive and self.framing == heads.BODY_DELIMITED:
+        if ex.request_done and self.keep_alive and not self.framing:
             target = self.upstream
             idle = target.idle
-            if (
-                self.reading_paused
-                or target.draining
-                or target.retired
-                or len(idle) >= MAX_IDLE_PER_UPSTREAM
-            ):
+            if self.reading_paused or not target.pooling or len(idle) >= MAX_IDLE_PER_UPSTREAM:
                 target.give_back(self)
             else:  # Upstream.give_back's common case, inlined
                 self.deadline = self.context.now + self.settings.upstream_idle

@@ -146,7 +146,8 @@ class Worker:
                     if target is None:
                         host, port = _split_address(instance.address)
                         target = upstream.Upstream(ctx, instance.address, host, port)
-                    target.draining = False
+                    if target.draining:
+                        target.set_draining(False)
                     new_upstreams[instance.address] = target
                     key = (
                         route.app,
@@ -171,8 +172,7 @@ class Worker:
             runtimes.append(balancer.RouteRuntime(route, groups, self.counters.get(own_key)))
         for address, target in old_upstreams.items():
             if address not in new_upstreams:
-                target.retired = True
-                target.close_idle()
+                target.retire()
         self.upstreams = new_upstreams
         now = context.clock()
         for runtime in runtimes:
@@ -211,9 +211,7 @@ class Worker:
                         endpoint.ready = state is routes.InstanceState.READY
         target = self.upstreams.get(address)
         if target is not None:
-            target.draining = state is routes.InstanceState.DRAINING
-            if target.draining:
-                target.close_idle()
+            target.set_draining(state is routes.InstanceState.DRAINING)
         self._refresh_routes()
         return matched
 
@@ -238,7 +236,7 @@ class Worker:
             for client in [c for c in ctx.clients if 0.0 < c.deadline < now]:
                 client.expire()
             for conn in [u for u in ctx.upstreams if 0.0 < u.deadline < now]:
-                conn.expire()
+                conn.expire(now)
             self._sweeps += 1
             if self._sweeps % RETIRE_EVERY == 0:
                 self.counters.keep_only(self._current_keys(), now)
