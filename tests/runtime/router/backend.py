@@ -8,6 +8,7 @@ Prints ``port N`` once listening. Paths:
   [name, value]), body length and sha256, and the peer port of the connection;
 - ``/download?size=N[&chunked=1]``: N bytes of ``x`` streamed in 64 KiB writes;
 - ``/slow?seconds=S``: answers after S seconds; ``/stall``: reads the request, never answers;
+- ``/drip?chunks=N&interval=S``: a chunked body of N one-byte chunks, S seconds apart;
 - ``/hop``: a response carrying hop-by-hop fields the router must drop;
 - ``/close``: answers without Content-Length and closes (a body delimited by the close);
 - ``/ws``: a WebSocket handshake, then echoes every frame back (text or binary).
@@ -104,6 +105,13 @@ class Backend:
                 elif url.path == "/slow":
                     await asyncio.sleep(float(query["seconds"]))
                     self.respond(writer, 200, f"slept {query['seconds']}".encode())
+                elif url.path == "/drip":
+                    writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                    for _ in range(int(query["chunks"])):
+                        await writer.drain()
+                        await asyncio.sleep(float(query["interval"]))
+                        writer.write(b"1\r\nx\r\n")
+                    writer.write(b"0\r\n\r\n")
                 elif url.path == "/stall":
                     await asyncio.sleep(3600)
                 elif url.path == "/hop":

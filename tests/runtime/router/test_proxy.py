@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import time
 
 from shipyard.runtime.router import routes
 from tests.runtime.router.conftest import (
@@ -239,3 +240,38 @@ def test_vhost_routes_by_host_name(router: Router, backends: list[Backend]) -> N
     status, _, body = get(vhost, "/", headers={"Host": "nope.localhost"})
     assert status == 404
     assert b"No route for host nope.localhost." in body
+
+
+def test_read_timeout_counts_from_each_request_on_a_pooled_connection(
+    router: Router, backends: list[Backend]
+) -> None:
+    port = free_port()
+    router.apply(
+        route(("r1", 100, [backends[2].instance()]), port=port),
+        timeouts=routes.Timeouts(read=0.5),
+    )
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    for _ in range(5):  # the pooled connection has read five responses already
+        conn.request("GET", "/slow?seconds=0")
+        conn.getresponse().read()
+    started = time.monotonic()
+    conn.request("GET", "/stall")
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    assert response.status == 504
+    assert time.monotonic() - started < 0.5 + 0.5  # one timeout (and the sweep), not two
+
+
+def test_slow_body_is_not_cut_while_bytes_keep_coming(
+    router: Router, backends: list[Backend]
+) -> None:
+    port = free_port()
+    router.apply(
+        route(("r1", 100, [backends[2].instance()]), port=port),
+        timeouts=routes.Timeouts(read=0.3),
+    )
+    started = time.monotonic()
+    status, _, body = get(port, "/drip?chunks=8&interval=0.1")
+    assert (status, body) == (200, b"x" * 8)
+    assert time.monotonic() - started > 0.6  # longer than the read timeout, yet not cut

@@ -245,6 +245,7 @@ class UpstreamConnection(asyncio.Protocol):
         self.complete = False
         self.exchange = ex
         self.reused = reused
+        self.reads_seen = self.reads
         self.deadline = self.context.now + self.settings.read
         if ex.client.write_paused:
             self.pause_reading()
