@@ -152,8 +152,14 @@ http {{
         stop(process)
 
 
+@dataclass
+class Server:
+    port: int
+    pid: int
+
+
 @contextlib.contextmanager
-def haproxy(workdir: Path, backend_port: int, threads: int, cpus: str | None) -> Iterator[int]:
+def haproxy(workdir: Path, backend_port: int, threads: int, cpus: str | None) -> Iterator[Server]:
     """HAProxy in HTTP mode with keep-alive and connection reuse to the backend."""
     port = free_port()
     config = workdir / f"haproxy-{threads}.cfg"
@@ -181,7 +187,7 @@ backend app
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_listening(port)
-        yield port
+        yield Server(port, process.pid)
     finally:
         stop(process)
 
@@ -308,9 +314,9 @@ def measure(seconds: float, repetitions: int) -> dict[tuple[str, str], list[Load
             backend = stack.enter_context(nginx(workdir))
             ports = {
                 "direct": backend,
-                "haproxy-1t": stack.enter_context(haproxy(workdir, backend, 1, "0")),
+                "haproxy-1t": stack.enter_context(haproxy(workdir, backend, 1, "0")).port,
                 "router-1w": stack.enter_context(router(workdir, backend, 1, "0")).port,
-                "haproxy-2t": stack.enter_context(haproxy(workdir, backend, 2, None)),
+                "haproxy-2t": stack.enter_context(haproxy(workdir, backend, 2, None)).port,
                 "router-2w": stack.enter_context(router(workdir, backend, 2, None)).port,
             }
             for port in ports.values():  # warm up pools and caches
