@@ -4,8 +4,9 @@
 
 Prints ``port N`` once listening. Paths:
 
-- ``/echo`` (any method): JSON with the instance name, method, target, headers (as a list of
-  [name, value]), body length and sha256, and the peer port of the connection;
+- ``/echo`` (any method; ``/continue`` sends ``100 Continue`` first): JSON with the instance
+  name, method, target, headers (as a list of [name, value]), body length and sha256, and the
+  peer port of the connection;
 - ``/download?size=N[&chunked=1]``: N bytes of ``x`` streamed in 64 KiB writes;
 - ``/slow?seconds=S``: answers after S seconds; ``/stall``: reads the request, never answers;
 - ``/drip?chunks=N&interval=S``: a chunked body of N one-byte chunks, S seconds apart;
@@ -85,8 +86,11 @@ class Backend:
                 if url.path == "/ws":
                     await self.websocket(reader, writer, headers)
                     return
+                if url.path == "/continue":  # answers Expect: 100-continue before the body
+                    writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                    await writer.drain()
                 length, sha = await read_body(reader, headers)
-                if url.path == "/echo":
+                if url.path in ("/echo", "/continue"):
                     body = json.dumps(
                         {
                             "instance": self.name,

@@ -275,3 +275,39 @@ def test_slow_body_is_not_cut_while_bytes_keep_coming(
     status, _, body = get(port, "/drip?chunks=8&interval=0.1")
     assert (status, body) == (200, b"x" * 8)
     assert time.monotonic() - started > 0.6  # longer than the read timeout, yet not cut
+
+
+def test_pipelined_requests_are_answered_in_order(router: Router, backends: list[Backend]) -> None:
+    port = free_port()
+    router.apply(route(("r1", 100, [backends[0].instance()]), port=port))
+    requests = (
+        b"".join(b"GET /echo?n=%d HTTP/1.1\r\nHost: x\r\n\r\n" % n for n in range(3))
+        + b"POST /echo?n=3 HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+        + b"Connection: close\r\n\r\nbody"
+    )
+    answer = raw(port, requests)
+    targets = [json.loads(part.split(b"\r\n\r\n", 1)[1].split(b"HTTP/1.1")[0])["target"]
+               for part in answer.split(b"HTTP/1.1 200 X\r\n")[1:]]  # fmt: skip
+    assert targets == ["/echo?n=0", "/echo?n=1", "/echo?n=2", "/echo?n=3"]
+
+
+def test_100_continue_reaches_the_client(router: Router, backends: list[Backend]) -> None:
+    port = free_port()
+    router.apply(route(("r1", 100, [backends[0].instance()]), port=port))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /continue HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+            b"Content-Length: 5\r\n\r\n"
+        )
+        interim = b""
+        while b"\r\n\r\n" not in interim:
+            interim += sock.recv(65536)
+        assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(b"hello")
+        answer = b""
+        while not answer.endswith(b"}"):
+            chunk = sock.recv(65536)
+            assert chunk
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200 X\r\n")
+    assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["body_length"] == 5
