@@ -14,7 +14,6 @@ in ``Snapshot.skipped``. Modification times and owners are not kept.
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 import stat
@@ -129,16 +128,13 @@ def restore_tree(
     root = os.fspath(dest)
 
     def write(batch: Sequence[manifest.Entry]) -> list[None]:
-        for entry in batch:
-            assert entry.digest is not None
-            target = f"{root}/{entry.path}"
-            try:
-                store.copy_to(entry.digest, target, mode=entry.mode, size=entry.size)
-            except OSError as error:
-                if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
-                    raise _restore_error(Path(target), error) from error
-                shutil.rmtree(target)  # a directory stood where the file goes
-                store.copy_to(entry.digest, target, mode=entry.mode, size=entry.size)
+        copies = [
+            (entry.digest or "", f"{root}/{entry.path}", entry.mode, entry.size) for entry in batch
+        ]
+        try:
+            store.copy_files(copies)
+        except OSError as error:
+            raise _restore_error(Path(error.filename or dest), error) from error
         return []
 
     for _ in _parallel(write, files, workers):

@@ -23,7 +23,9 @@ import hashlib
 import os
 import re
 import secrets
+import shutil
 import stat
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +41,7 @@ _READ_FLAGS = os.O_RDONLY | os.O_CLOEXEC
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 StrPath = str | os.PathLike[str]
+_buffers = threading.local()
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,28 +136,19 @@ class BlobStore:
     ) -> Blob:
         """Write the blob to a new file at ``destination``, verifying it as it is copied.
 
-        Whatever was at ``destination`` (a file, a symbolic link, an empty directory) is replaced,
+        Whatever was at ``destination`` (a file, a symbolic link, a directory tree) is replaced,
         never written through. ``mode`` sets the new file's permission bits exactly (default: the
         umask's). ``size``, when the caller knows it, saves a system call per file. On a corrupt
         blob the new file is removed and ``CorruptBlob`` raised.
         """
-        source = self._open(digest)
-        try:
-            target = _create(destination)
-            try:
-                actual, copied = _copy_hashing(source, target, size)
-                if mode is not None:
-                    os.fchmod(target, mode)
-            finally:
-                os.close(target)
-        finally:
-            os.close(source)
-        if actual != digest:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(destination)
-            self._quarantine(digest)
-            raise errors.CorruptBlob(digest, actual)
+        copied = self._copy(digest, destination, mode, size, _thread_buffer())
         return Blob(digest, copied)
+
+    def copy_files(self, copies: Sequence[tuple[str, StrPath, int, int]]) -> None:
+        """``copy_to`` for many ``(digest, destination, mode, size)``, with less work per file."""
+        buffer = _thread_buffer()
+        for digest, destination, mode, size in copies:
+            self._copy(digest, destination, mode, size, buffer)
 
     def iter_blobs(self) -> Iterator[tuple[str, os.stat_result]]:
         """Every blob's digest and status (size, modification time), in no particular order."""
@@ -197,6 +191,45 @@ class BlobStore:
             return status.st_size
         finally:
             os.close(fd)
+
+    def _copy(
+        self,
+        digest: str,
+        destination: StrPath,
+        mode: int | None,
+        size: int | None,
+        buffer: memoryview,
+    ) -> int:
+        source = self._open(digest)
+        try:
+            target = _create(destination)
+            try:
+                if size is not None and size < _CHUNK:
+                    # One read of one byte more than expected: getting exactly the expected
+                    # count means the end. The common case for the many small files of a tree.
+                    count = os.readv(source, [buffer[: size + 1]])
+                    chunk = buffer[:count]
+                    if count != size or os.write(target, chunk) != count:
+                        os.lseek(source, 0, os.SEEK_SET)
+                        os.ftruncate(target, 0)
+                        os.lseek(target, 0, os.SEEK_SET)
+                        actual, size = _copy_hashing(source, target, None)
+                    else:
+                        actual = hashlib.sha256(chunk).hexdigest()
+                else:
+                    actual, size = _copy_hashing(source, target, size)
+                if mode is not None:
+                    os.fchmod(target, mode)
+            finally:
+                os.close(target)
+        finally:
+            os.close(source)
+        if actual != digest:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(destination)
+            self._quarantine(digest)
+            raise errors.CorruptBlob(digest, actual)
+        return size
 
     def _location(self, digest: str) -> str:
         if not _DIGEST.fullmatch(digest):
@@ -299,31 +332,42 @@ def _read_all(fd: int, expected: int) -> bytes:
 
 
 def _hash_fd(fd: int) -> tuple[str, int]:
+    buffer = _thread_buffer()[:_CHUNK]
     digest = hashlib.sha256()
-    buffer = bytearray(_CHUNK)
-    view = memoryview(buffer)
     size = 0
     while count := os.readv(fd, [buffer]):
-        digest.update(view[:count])
+        digest.update(buffer[:count])
         size += count
     return digest.hexdigest(), size
 
 
 def _copy_hashing(source: int, target: int, expected: int | None) -> tuple[str, int]:
-    """Copy ``source`` to ``target``, hashing what is written; ``(digest, size)``."""
-    if expected is not None and expected <= _SMALL:
-        data = _read_all(source, expected)
-        _write_all(target, data)
-        return hashlib.sha256(data).hexdigest(), len(data)
+    """Copy ``source`` to ``target``, hashing what is written; ``(digest, size)``.
+
+    Reads into a buffer reused by the thread (a fresh one per file costs page faults). With the
+    ``expected`` size, a small file takes one read: asking for one byte more than expected and
+    getting exactly the expected count means the end was reached.
+    """
+    buffer = _thread_buffer()
     digest = hashlib.sha256()
-    buffer = bytearray(_CHUNK)
-    view = memoryview(buffer)
     size = 0
-    while count := os.readv(source, [buffer]):
-        digest.update(view[:count])
-        _write_all(target, view[:count])
+    want = expected + 1 if expected is not None and expected < _CHUNK else _CHUNK
+    while count := os.readv(source, [buffer[:want]]):
+        chunk = buffer[:count]
+        digest.update(chunk)
+        _write_all(target, chunk)
         size += count
+        if count < want and expected is not None and size == expected:
+            break
+        want = _CHUNK
     return digest.hexdigest(), size
+
+
+def _thread_buffer() -> memoryview:
+    buffer: memoryview | None = getattr(_buffers, "buffer", None)
+    if buffer is None:
+        buffer = _buffers.buffer = memoryview(bytearray(_CHUNK + 1))
+    return buffer
 
 
 def _write_all(fd: int, data: bytes | memoryview) -> None:
@@ -341,7 +385,7 @@ def _create(path: StrPath) -> int:
     try:
         os.unlink(path)
     except IsADirectoryError:
-        os.rmdir(path)
+        shutil.rmtree(path)
     except FileNotFoundError:
         pass
     return os.open(path, _CREATE_FLAGS, 0o666)
