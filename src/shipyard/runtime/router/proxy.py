@@ -469,6 +469,10 @@ class ClientConnection(asyncio.Protocol):
                 ex.abandon()
         self.exchange = None
         self.queue = None
+        self.parsing = None
+        # The parser holds this protocol's bound methods: a cycle. Break it, so the connection
+        # is freed at once rather than by the garbage collector.
+        del self.parser
 
     def eof_received(self) -> bool:
         if self.state == TUNNEL and self.tunnel is not None:

@@ -213,6 +213,7 @@ class UpstreamConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.context.upstreams.discard(self)
+        del self.parser  # it holds this protocol's bound methods: break the cycle
         ex = self.exchange
         if ex is None:
             return
