@@ -68,6 +68,7 @@ def measure(port: int, rss: Callable[[], int]) -> tuple[int, int]:
 
 def main(argv: list[str]) -> int:
     repetitions = 1 if "--quick" in argv else 3
+    common.exit_on_sigterm()
     common.ensure_tools("nginx", "haproxy")
     print(f"Router memory at {CONNECTIONS} idle keep-alive connections (RSS, parent + worker)")
     print(common.machine())
