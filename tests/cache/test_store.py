@@ -220,3 +220,44 @@ def test_only_blobs_untouched_since_the_cutoff_are_deleted(blobs: store.BlobStor
     assert blobs.delete_if_unused(old, cutoff) is None
     assert sorted(digest for digest, _ in blobs.iter_blobs()) == [young]
     assert os.listdir(blobs.root / "tmp") == []
+
+
+def test_copy_to_replaces_a_directory_tree(blobs: store.BlobStore, tmp_path: Path) -> None:
+    digest = blobs.put_bytes(b"file now").digest
+    (tmp_path / "was-a-dir" / "deep").mkdir(parents=True)
+    (tmp_path / "was-a-dir" / "deep" / "old.txt").write_text("old")
+    blobs.copy_to(digest, tmp_path / "was-a-dir")
+    assert (tmp_path / "was-a-dir").read_bytes() == b"file now"
+
+
+def test_copy_files_copies_many_with_their_modes(blobs: store.BlobStore, tmp_path: Path) -> None:
+    small = blobs.put_bytes(b"small")
+    large_content = os.urandom(1024 * 1024 + 3)
+    large = blobs.put_bytes(large_content)
+    blobs.copy_files(
+        [
+            (small.digest, str(tmp_path / "a"), 0o600, small.size),
+            (large.digest, tmp_path / "b", 0o755, large.size),
+            (small.digest, str(tmp_path / "c"), 0o444, small.size),
+        ]
+    )
+    assert [(tmp_path / name).read_bytes() for name in "abc"] == [
+        b"small",
+        large_content,
+        b"small",
+    ]
+    assert [stat.S_IMODE((tmp_path / name).stat().st_mode) for name in "abc"] == [
+        0o600,
+        0o755,
+        0o444,
+    ]
+
+
+def test_a_blob_longer_than_its_recorded_size_is_still_verified(
+    blobs: store.BlobStore, tmp_path: Path
+) -> None:
+    digest = blobs.put_bytes(b"twelve bytes").digest
+    corrupt(blobs, digest, b"twelve bytes and a tail")
+    with pytest.raises(errors.CorruptBlob):
+        blobs.copy_files([(digest, tmp_path / "out", 0o644, 12)])
+    assert not (tmp_path / "out").exists()

@@ -268,7 +268,7 @@ def _read(path: Path) -> CacheEntry | None:
     try:
         with open(path, "rb") as file:
             data = file.read()
-            last_used = os.fstat(file.fileno()).st_mtime
+            last_used = os.fstat(file.fileno()).st_mtime_ns / 1e9
     except (FileNotFoundError, NotADirectoryError):
         return None
     try:

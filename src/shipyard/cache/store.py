@@ -34,7 +34,6 @@ from shipyard.cache import errors, flush, tempfiles
 
 BLOB_MODE = 0o444
 _DIGEST = re.compile(r"[0-9a-f]{64}")
-_SMALL = 1 << 20  # files up to this size are read in one system call
 _CHUNK = 1 << 20
 _BATCH_FILES = 64  # new files held open (and locked) before one flush publishes them
 _READ_FLAGS = os.O_RDONLY | os.O_CLOEXEC
@@ -264,7 +263,7 @@ class _Batch:
         self.store = store
         self.staged: dict[str, tempfiles.TempFile] = {}
 
-    def add_bytes(self, data: bytes) -> Blob:
+    def add_bytes(self, data: bytes | memoryview) -> Blob:
         digest = hashlib.sha256(data).hexdigest()
         if digest not in self.staged and not self.store.touch(digest):
             temp = self.store.temp.create()
@@ -281,8 +280,12 @@ class _Batch:
             status = os.fstat(fd)
             if not stat.S_ISREG(status.st_mode):
                 raise errors.CacheError(f"cannot store {path}: not a regular file")
-            if status.st_size <= _SMALL:
-                return self.add_bytes(_read_all(fd, status.st_size))
+            if status.st_size < _CHUNK:
+                buffer = _thread_buffer()
+                count = os.readv(fd, [buffer[: status.st_size + 1]])
+                if count <= status.st_size:  # a short read of a regular file is its end
+                    return self.add_bytes(buffer[:count])
+                os.lseek(fd, 0, os.SEEK_SET)  # it grew meanwhile
             return self._add_large(fd)
         except OSError as error:
             raise _unreadable(path, error) from error
