@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from shipyard.runtime.router import protocol, proxy, routes, upstream
+from shipyard.runtime.router import exchange, protocol, routes, upstream
 from tests.conftest import REPO_ROOT
 
 DOC = REPO_ROOT / "docs" / "router.md"
@@ -32,6 +32,6 @@ def test_the_documented_defaults_are_the_real_ones() -> None:
     assert f"buckets {buckets} s" in text
     assert f"at most {upstream.MAX_IDLE_PER_UPSTREAM} idle pooled connections" in text
     assert f"{upstream.MAX_RESPONSE_HEAD // 1024} KiB of response head" in text
-    assert f"{proxy.PENDING_LIMIT // 1024} KiB of\nrequest body" in text
-    assert f"{proxy.MAX_ATTEMPTS} instances tried per request" in text
+    assert f"{exchange.PENDING_LIMIT // 1024} KiB of\nrequest body" in text
+    assert f"{exchange.MAX_ATTEMPTS} instances tried per request" in text
     assert f"{protocol.MAX_LINE // (1024 * 1024)} MiB per control line" in text

@@ -1,39 +1,28 @@
-"""The client side of the proxy: one protocol per client connection, one exchange per request.
+"""The client side of the proxy: one protocol per client connection.
 
 :class:`ClientConnection` parses requests with llhttp (httptools) and builds each upstream head
 as it reads the header fields: hop-by-hop fields dropped, X-Forwarded-*/Forwarded added (the
-client's part of them computed once per connection). :class:`Exchange` carries one request to an
-instance and its response back: choosing the instance, retrying another one when a connection
-cannot be opened, streaming both bodies with backpressure, and the pages the router answers
-itself (400, 404, 405, 408, 413, 414, 431, 502, 503, 504). No timer per request: deadlines are
-checked by the worker's sweep.
+client's part of them computed once per connection), the route and the instance chosen. Each
+request becomes an :class:`~shipyard.runtime.router.exchange.Exchange`, served in order. No timer
+per request: deadlines are checked by the worker's sweep.
 """
 
 from __future__ import annotations
 
 import asyncio
-import bisect
 import collections
-import errno
 
 import httptools
 
-from shipyard.runtime.router import balancer, context, heads, protocol, signals, upstream
+from shipyard.runtime.router import balancer, context, exchange, heads, signals, upstream
 
 _clock = context.clock
-_bucket_of = bisect.bisect_left
-_BUCKETS = protocol.LATENCY_BUCKETS
 _RequestParser = httptools.HttpRequestParser
 _ParserError = httptools.HttpParserError
 _ParserUpgrade = httptools.HttpParserUpgrade
 
-MAX_ATTEMPTS = 3
-"""Instances tried for one request when connections cannot be opened."""
-PENDING_LIMIT = 256 * 1024
-"""Request body bytes held while a connection to an instance opens; then the client waits."""
 LINGER_SECONDS = 2.0
 """After refusing a request mid-body, how long to read (and drop) the rest before closing."""
-_REPLAYABLE = frozenset((b"GET", b"HEAD", b"OPTIONS", b"TRACE", b"PUT", b"DELETE"))
 
 # What a connection is doing, for the deadline sweep.
 IDLE, HEAD, BUSY, LINGERING, TUNNEL, CLOSED = range(6)
@@ -80,313 +69,6 @@ class Listener:
         self.server: asyncio.AbstractServer | None = None
 
 
-class Exchange:
-    """One request and its response."""
-
-    __slots__ = (
-        "body_bytes",
-        "chunked",
-        "client",
-        "close_after",
-        "connection",
-        "content_length",
-        "counters",
-        "endpoint",
-        "finished",
-        "head",
-        "header_bytes",
-        "host",
-        "http10",
-        "incoming",
-        "is_head",
-        "local",
-        "method",
-        "parts",
-        "pending",
-        "pending_bytes",
-        "replayed",
-        "request_done",
-        "response_done_",
-        "response_started",
-        "route",
-        "started",
-        "status",
-        "tried",
-        "upgrade",
-        "upstream",
-        "url",
-    )
-
-    method: bytes
-    is_head: bool
-    http10: bool
-    started: float
-    route: balancer.RouteRuntime
-    endpoint: balancer.Endpoint
-    counters: signals.Counters
-    head: bytes
-    pending_bytes: int
-    tried: list[tuple[balancer.Endpoint, str]]
-    """Instances that could not be reached, and why (set on the first failure)."""
-    replayed: bool
-    """Sent again after a pooled connection closed under it (set when it happens)."""
-
-    def __init__(self, client: ClientConnection, url: bytes) -> None:
-        self.client = client
-        self.url = url
-        self.parts: list[bytes] = []
-        self.header_bytes = 0
-        self.host: bytes | None = None
-        self.connection: list[bytes] | None = None
-        self.upgrade: bytes | None = None
-        self.incoming: list[bytes] | None = None
-        self.chunked = False
-        self.content_length = 0
-        self.body_bytes = 0
-        self.pending: list[bytes] | None = None
-        self.upstream: upstream.UpstreamConnection | None = None
-        self.local: bytes | None = None
-        self.request_done = False
-        self.response_started = False
-        self.response_done_ = False
-        self.finished = False
-        self.close_after = False
-        self.status = 0
-
-    # Starting ------------------------------------------------------------------------------
-
-    def start(self) -> None:
-        """Called when this exchange's turn on the client connection comes."""
-        if self.local is not None:
-            self._answer_local()
-            return
-        conn = self.endpoint.upstream.take()
-        if conn is not None:
-            self._send_on(conn, True)
-        else:
-            self.client.context.spawn(self._open(self.endpoint))
-
-    async def _open(self, endpoint: balancer.Endpoint) -> None:
-        target = endpoint.upstream
-        try:
-            conn = await target.open(self.client.context.settings.connect)
-        except (OSError, TimeoutError) as exc:
-            self._connect_failed(endpoint, exc)
-            return
-        if self.finished or self.client.state == CLOSED:
-            target.give_back(conn)
-            return
-        self._send_on(conn, False)
-
-    def _send_on(self, conn: upstream.UpstreamConnection, reused: bool) -> None:
-        self.upstream = conn
-        pending = self.pending
-        if pending:
-            self.pending = None
-            data = b"".join((self.head, *pending))
-            self.pending_bytes = 0
-            self.client.resume(ClientConnection.PAUSE_BUFFER)
-        else:
-            data = self.head
-        conn.send(self, data, reused)
-
-    def _connect_failed(self, endpoint: balancer.Endpoint, exc: BaseException) -> None:
-        reason = _describe(exc, "to connect", self.client.context.settings.connect)
-        counters = endpoint.counters
-        counters.connect_errors += 1
-        counters.ejections += 1
-        endpoint.upstream.eject()
-        ctx = self.client.context
-        if ctx.on_ejection is not None:
-            ctx.on_ejection(endpoint.upstream)
-        tried = getattr(self, "tried", None)
-        if tried is None:
-            tried = self.tried = []
-        tried.append((endpoint, reason))
-        if self.finished or self.client.state == CLOSED:
-            self._count_done()
-            return
-        other = None
-        if len(tried) < MAX_ATTEMPTS:
-            other = self.route.pick_other([e for e, _ in tried])
-        if other is None:
-            attempts = "; ".join(
-                f"{e.upstream.address} (release {e.release_id}, instance {e.instance_id}): {why}"
-                for e, why in tried
-            )
-            self._answer(502, f"Route {self.route.label}: could not connect to {attempts}.")
-            return
-        # The failed instance keeps its request count; the next one gets the request.
-        counters.in_flight -= 1
-        self.endpoint = other
-        self.counters = other.counters
-        other.counters.requests += 1
-        other.counters.in_flight += 1
-        self.start()
-
-    # Request body --------------------------------------------------------------------------
-
-    def body(self, piece: bytes) -> None:
-        """Send (or hold) a piece of request body, already framed for the instance."""
-        conn = self.upstream
-        if conn is not None:
-            conn.transport.write(piece)
-            return
-        pending = self.pending
-        if pending is None:
-            pending = self.pending = []
-            self.pending_bytes = 0
-        pending.append(piece)
-        self.pending_bytes += len(piece)
-        if self.pending_bytes > PENDING_LIMIT:
-            self.client.pause(ClientConnection.PAUSE_BUFFER)
-
-    # Response, driven by the upstream connection -----------------------------------------
-
-    def interim(self, head: bytes) -> None:
-        """A 1xx head (100 Continue, 103 Early Hints): passed on to HTTP/1.1 clients."""
-        if not self.http10:
-            self.relay(head)
-
-    def relay(self, data: bytes) -> None:
-        """Bytes for the client."""
-        self.counters.bytes_out += len(data)
-        self.client.transport.write(data)
-
-    def switched(self, conn: upstream.UpstreamConnection, head: bytes, rest: bytes) -> None:
-        """The instance answered 101: from now on bytes pass both ways untouched."""
-        client = self.client
-        if self.upgrade is None:
-            self.upstream_invalid(conn, "it switched protocols though the client did not ask to")
-            return
-        self.relay(head + rest)
-        self._count_done()
-        client.start_tunnel(self, conn)
-
-    def response_done(self) -> None:
-        """The instance's response is complete (its connection is pooled or closed already)."""
-        self.response_done_ = True
-        if not self.finished:
-            self.finished = True
-            counters = self.counters  # Counters.finish(), inlined: once per request
-            counters.in_flight -= 1
-            counters.responses[self.status // 100] += 1
-            seconds = _clock() - self.started
-            counters.latency[_bucket_of(_BUCKETS, seconds)] += 1
-            counters.latency_sum += seconds
-        if not self.request_done:
-            # The instance answered before reading the whole body: do not read it further.
-            self.close_after = True
-        self.client.exchange_done(self)
-
-    def upstream_lost(self, conn: upstream.UpstreamConnection, exc: BaseException | None) -> None:
-        """The connection closed before the response was complete."""
-        self.upstream = None
-        if (
-            conn.reused
-            and not conn.answered
-            and not getattr(self, "replayed", False)
-            and self.method in _REPLAYABLE
-            and not self.chunked
-            and self.content_length == 0
-        ):
-            # An idle pooled connection the instance had just closed: try once more, afresh.
-            self.replayed = True
-            self.client.context.spawn(self._open(self.endpoint))
-            return
-        if conn.answered:
-            why = "closed the connection in the middle of its response"
-        else:
-            why = "closed the connection without answering"
-        if exc is not None:
-            why += f" ({_describe(exc, 'to answer', 0.0)})"
-        self._fail(502, f"instance {self._instance()} {why}")
-
-    def upstream_timed_out(self, conn: upstream.UpstreamConnection) -> None:
-        self.upstream = None
-        seconds = self.client.context.settings.read
-        self._fail(504, f"instance {self._instance()} did not answer within {seconds:g} s")
-
-    def upstream_invalid(self, conn: upstream.UpstreamConnection, reason: str) -> None:
-        self.upstream = None
-        self._fail(502, f"instance {self._instance()} failed: {reason}")
-
-    def _instance(self) -> str:
-        e = self.endpoint
-        return f"{e.upstream.address} (release {e.release_id}, instance {e.instance_id})"
-
-    def _fail(self, status: int, detail: str) -> None:
-        if self.response_started:
-            self._count_done()
-            self.client.abort()
-            return
-        self._answer(status, f"Route {self.route.label}: {detail}.")
-
-    # Answers from the router itself ----------------------------------------------------------
-
-    def refuse(self, counters: signals.Counters, status: int, detail: str, *, close: bool) -> None:
-        """Make this exchange answer ``status`` itself when its turn comes."""
-        self.counters = counters
-        counters.requests += 1
-        counters.in_flight += 1
-        self.status = status
-        self.close_after = self.close_after or close
-        self.local = heads.error_page(
-            status, detail, close=self.close_after, head_only=self.is_head
-        )
-
-    def _answer_local(self) -> None:
-        page = self.local
-        assert page is not None
-        self.response_started = True
-        self.relay(page)
-        self.response_done_ = True
-        self._count_done()
-        if not self.request_done and (self.chunked or self.body_bytes < self.content_length):
-            self.close_after = True  # do not read a body nobody wants
-        self.client.exchange_done(self)
-
-    def _answer(self, status: int, detail: str) -> None:
-        conn = self.upstream
-        if conn is not None:
-            self.upstream = None
-            conn.exchange = None
-            conn.closed = True
-            conn.transport.abort()
-        close = self.close_after or self.client.closing
-        self.status = status
-        self.local = heads.error_page(status, detail, close=close, head_only=self.is_head)
-        self.close_after = close
-        self._answer_local()
-
-    def _count_done(self) -> None:
-        if not self.finished:
-            self.finished = True
-            self.counters.finish(self.status, _clock() - self.started)
-
-    def abandon(self) -> None:
-        """The client went away: stop whatever is in flight."""
-        conn = self.upstream
-        if conn is not None:
-            self.upstream = None
-            conn.exchange = None
-            conn.closed = True
-            conn.transport.abort()
-        self._count_done()
-
-
-def _describe(exc: BaseException, doing: str, timeout: float) -> str:
-    if isinstance(exc, TimeoutError):
-        return f"no answer {doing} within {timeout:g} s"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, ConnectionResetError):
-        return "connection reset"
-    if isinstance(exc, OSError) and exc.errno is not None:
-        return errno.errorcode.get(exc.errno, str(exc.errno)).lower().replace("_", " ")
-    return str(exc) or type(exc).__name__
-
-
 class ClientConnection(asyncio.Protocol):
     """One client connection: parses its requests and serves them in order."""
 
@@ -430,9 +112,9 @@ class ClientConnection(asyncio.Protocol):
         self.parser = _RequestParser(self)
         self.state = IDLE
         self.deadline = 0.0
-        self.exchange: Exchange | None = None
-        self.parsing: Exchange | None = None
-        self.queue: collections.deque[Exchange] | None = None
+        self.exchange: exchange.Exchange | None = None
+        self.parsing: exchange.Exchange | None = None
+        self.queue: collections.deque[exchange.Exchange] | None = None
         self.paused = 0
         self.write_paused = False
         self.closing = False
@@ -535,7 +217,7 @@ class ClientConnection(asyncio.Protocol):
         if ex is None:
             if self.state >= LINGERING:
                 raise _Stop
-            self.parsing = ex = Exchange(self, url)
+            self.parsing = ex = exchange.Exchange(self, url)
         else:
             ex.url += url
         if len(ex.url) > self.settings.max_request_line:
@@ -579,7 +261,7 @@ class ClientConnection(asyncio.Protocol):
             slot = kind - _XFF
             incoming[slot] = incoming[slot] + b", " + value if incoming[slot] else value
 
-    def _too_many_headers(self, ex: Exchange) -> None:
+    def _too_many_headers(self, ex: exchange.Exchange) -> None:
         limit = self.settings.max_header_bytes
         if ex.header_bytes > limit:
             raise Refused(431, f"The request header fields are longer than {limit} bytes.")
@@ -658,7 +340,7 @@ class ClientConnection(asyncio.Protocol):
                 return
         ex.start()
 
-    def _route(self, ex: Exchange, method: bytes) -> balancer.RouteRuntime | None:
+    def _route(self, ex: exchange.Exchange, method: bytes) -> balancer.RouteRuntime | None:
         """The route for ``ex``; None when the router answered it itself (404, 405, 413, 503)."""
         routing = self.listener.routing
         if routing is None:
@@ -717,7 +399,7 @@ class ClientConnection(asyncio.Protocol):
 
     # Building the upstream request --------------------------------------------------------
 
-    def _upstream_head(self, ex: Exchange, method: bytes) -> bytes:
+    def _upstream_head(self, ex: exchange.Exchange, method: bytes) -> bytes:
         parts = ex.parts
         if ex.connection is not None:
             named = set(ex.connection) - {b"close", b"keep-alive", b"upgrade", b""}
@@ -741,7 +423,7 @@ class ClientConnection(asyncio.Protocol):
 
     # Serving exchanges in order -------------------------------------------------------------
 
-    def _enqueue(self, ex: Exchange) -> None:
+    def _enqueue(self, ex: exchange.Exchange) -> None:
         if self.exchange is None:
             self.exchange = ex
             ex.start()
@@ -754,7 +436,7 @@ class ClientConnection(asyncio.Protocol):
 
     def _refuse_local(
         self,
-        ex: Exchange,
+        ex: exchange.Exchange,
         counters: signals.Counters | None,
         status: int,
         detail: str,
@@ -768,7 +450,7 @@ class ClientConnection(asyncio.Protocol):
         ex.refuse(counters, status, detail, close=close or ex.close_after)
         self._enqueue(ex)
 
-    def exchange_done(self, ex: Exchange) -> None:
+    def exchange_done(self, ex: exchange.Exchange) -> None:
         """``ex`` is answered; serve the next one, or wait for one."""
         if ex is not self.exchange:
             return
@@ -818,6 +500,18 @@ class ClientConnection(asyncio.Protocol):
             if not self.paused and self.state != CLOSED:
                 self.transport.resume_reading()
 
+    def hold_body(self, hold: bool) -> None:
+        """Stop (or go on) reading while a request body waits for a connection to open."""
+        if hold:
+            self.pause(self.PAUSE_BUFFER)
+        else:
+            self.resume(self.PAUSE_BUFFER)
+
+    @property
+    def gone(self) -> bool:
+        """The connection is closed: nothing more can be written to it."""
+        return self.state == CLOSED
+
     # Upgrades -------------------------------------------------------------------------------
 
     def _upgrading(self, rest: bytes) -> None:
@@ -835,7 +529,7 @@ class ClientConnection(asyncio.Protocol):
         if rest:
             ex.body(rest)
 
-    def start_tunnel(self, ex: Exchange, conn: upstream.UpstreamConnection) -> None:
+    def start_tunnel(self, ex: exchange.Exchange, conn: upstream.UpstreamConnection) -> None:
         self.state = TUNNEL
         self.deadline = 0.0
         self.tunnel = conn
@@ -861,7 +555,7 @@ class ClientConnection(asyncio.Protocol):
                 self.abort()
             return
         if ex is None:
-            ex = Exchange(self, b"")
+            ex = exchange.Exchange(self, b"")
         ex.is_head = False
         ex.close_after = True
         ex.started = _clock()

@@ -17,7 +17,7 @@ import httptools
 from shipyard.runtime.router import context, heads
 
 if TYPE_CHECKING:
-    from shipyard.runtime.router import proxy
+    from shipyard.runtime.router import exchange as exchange_module
 
 MAX_IDLE_PER_UPSTREAM = 512
 MAX_RESPONSE_HEAD = 64 * 1024
@@ -179,7 +179,7 @@ class UpstreamConnection(asyncio.Protocol):
         self.settings = target.context.settings
         self.transport: asyncio.Transport = None  # type: ignore[assignment]
         self.parser = _ResponseParser(self)
-        self.exchange: proxy.Exchange | None = None
+        self.exchange: exchange_module.Exchange | None = None
         self.closed = False
         self.reading_paused = False
         self.reused = False
@@ -240,7 +240,7 @@ class UpstreamConnection(asyncio.Protocol):
 
     # Driven by the exchange ----------------------------------------------------------------
 
-    def send(self, ex: proxy.Exchange, data: bytes, reused: bool) -> None:
+    def send(self, ex: exchange_module.Exchange, data: bytes, reused: bool) -> None:
         """Start ``ex`` on this connection with ``data`` (its head and any buffered body)."""
         self.phase = HEAD
         self.complete = False
@@ -335,7 +335,7 @@ class UpstreamConnection(asyncio.Protocol):
         if self.complete:
             self._finish(ex)
 
-    def _body_received(self, ex: proxy.Exchange, data: bytes) -> None:
+    def _body_received(self, ex: exchange_module.Exchange, data: bytes) -> None:
         if self.phase == TUNNEL:
             ex.relay(data)
             return
@@ -358,7 +358,7 @@ class UpstreamConnection(asyncio.Protocol):
         if self.complete:
             self._finish(ex)
 
-    def _overrun(self, ex: proxy.Exchange) -> None:
+    def _overrun(self, ex: exchange_module.Exchange) -> None:
         """A whole response came, then bytes that are not one. The client's parser stops at
         the response's end; both connections close after it, so nobody reads the rest."""
         self.keep_alive = False
@@ -415,7 +415,7 @@ class UpstreamConnection(asyncio.Protocol):
         else:
             self.complete = True
 
-    def _finish(self, ex: proxy.Exchange) -> None:
+    def _finish(self, ex: exchange_module.Exchange) -> None:
         self.exchange = None
         if ex.request_done and self.keep_alive and not self.framing:
             target = self.upstream
