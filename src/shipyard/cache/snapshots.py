@@ -117,15 +117,22 @@ def restore_tree(
     ``UnsafePath`` is raised rather than writing through a link.
     """
     snapshot = load(store, snapshot_digest)
+    explicit = {entry.path: entry for entry in snapshot.entries if entry.kind == "dir"}
+    root = os.fspath(dest)
+
+    def make(batch: Sequence[str]) -> list[None]:
+        for directory in batch:
+            _make_directory(root, directory, explicit=directory in explicit)
+        return []
+
     try:
         dest.mkdir(parents=True, exist_ok=True)
-        explicit = {entry.path: entry for entry in snapshot.entries if entry.kind == "dir"}
-        for directory in _directories(snapshot.entries):
-            _make_directory(dest, directory, explicit=directory in explicit)
+        for level in _directories(snapshot.entries):  # each level once its parents exist
+            for _ in _parallel(make, level, workers):
+                pass
     except OSError as error:
         raise _restore_error(dest, error) from error
     files = [entry for entry in snapshot.entries if entry.kind == "file"]
-    root = os.fspath(dest)
 
     def write(batch: Sequence[manifest.Entry]) -> list[None]:
         copies = [
@@ -241,8 +248,8 @@ def _parallel(
             raise
 
 
-def _directories(entries: Sequence[manifest.Entry]) -> list[str]:
-    """Every directory the entries need: their own and the ones they lie in, parents first."""
+def _directories(entries: Sequence[manifest.Entry]) -> list[list[str]]:
+    """Every directory the entries need (their own and those they lie in), level by level."""
     needed: set[str] = set()
     for entry in entries:
         if entry.kind == "dir":
@@ -253,11 +260,14 @@ def _directories(entries: Sequence[manifest.Entry]) -> list[str]:
             if parent in needed:
                 break
             needed.add(parent)
-    return sorted(needed, key=lambda path: (path.count("/"), path))
+    levels: dict[int, list[str]] = {}
+    for path in sorted(needed):
+        levels.setdefault(path.count("/"), []).append(path)
+    return [levels[depth] for depth in sorted(levels)]
 
 
-def _make_directory(dest: Path, relative: str, *, explicit: bool) -> None:
-    path = dest / relative
+def _make_directory(root: str, relative: str, *, explicit: bool) -> None:
+    path = f"{root}/{relative}"
     try:
         os.mkdir(path)
         return
