@@ -12,6 +12,7 @@ Run: .venv/bin/python bench/bench_router_memory.py [--quick]
 from __future__ import annotations
 
 import asyncio
+import functools
 import statistics
 import sys
 import tempfile
@@ -72,19 +73,21 @@ def main(argv: list[str]) -> int:
     common.ensure_tools("nginx", "haproxy")
     print(f"Router memory at {CONNECTIONS} idle keep-alive connections (RSS, parent + worker)")
     print(common.machine())
+    print(f"a fresh process per measurement; median of {repetitions}\n")
     router_runs: list[tuple[int, int]] = []
     haproxy_runs: list[tuple[int, int]] = []
     with tempfile.TemporaryDirectory(prefix="bench-router-") as tmp:
         workdir = Path(tmp)
-        with (
-            common.nginx(workdir) as backend,
-            common.router(workdir, backend, 1, None) as router,
-            common.haproxy(workdir, backend, 1, None) as haproxy,
-        ):
-            router_pids = [router.process.pid, *router.worker_pids()]
+        with common.nginx(workdir) as backend:
             for _ in range(repetitions):
-                router_runs.append(measure(router.port, lambda: rss_of(router_pids)))
-                haproxy_runs.append(measure(haproxy.port, lambda: rss_of([haproxy.pid])))
+                with common.router(workdir, backend, 1, None) as router:
+                    pids = [router.process.pid, *router.worker_pids()]
+                    router_runs.append(measure(router.port, functools.partial(rss_of, pids)))
+                with common.haproxy(workdir, backend, 1, None) as haproxy:
+                    haproxy_pids = [haproxy.pid]
+                    haproxy_runs.append(
+                        measure(haproxy.port, functools.partial(rss_of, haproxy_pids))
+                    )
     mib = 1024 * 1024
     for name, runs in (("router (1 worker)", router_runs), ("HAProxy (1 thread)", haproxy_runs)):
         before = statistics.median(b for b, _ in runs)

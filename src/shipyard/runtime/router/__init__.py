@@ -7,6 +7,6 @@ table per environment (:mod:`routes`), instance readiness, golden-signal stats a
 
 Modules: ``protocol``/``routes``/``fields``/``errors`` (the control protocol, pure),
 ``client`` (the server's side), ``parent`` (control socket, metrics, workers), ``worker``
-(one serving process), ``proxy``/``upstream``/``heads``/``balancer``/``signals``/``context``
-(the data plane).
+(one serving process), ``proxy``/``exchange``/``upstream``/``heads``/``balancer``/``signals``/
+``context`` (the data plane).
 """
