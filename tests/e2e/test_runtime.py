@@ -120,7 +120,7 @@ def test_serve_release_route_restart_adopt_and_stop(tmp_path: Path) -> None:
                     try:
                         answer = http.get(router + "/version")
                         if answer.status_code != 200:
-                            failures.append(str(answer.status_code))
+                            failures.append(f"{answer.status_code} {answer.text[:300]}")
                         served[0] += 1
                     except httpx.HTTPError as error:
                         failures.append(repr(error))
@@ -148,6 +148,29 @@ def test_serve_release_route_restart_adopt_and_stop(tmp_path: Path) -> None:
 
         logs = shipyard("logs", "staging", "web", "-n", "50", cwd=repo, home=home)
         assert "web.1 | --- " in logs.stdout and "killed by signal 9" in logs.stdout
+
+        # A new release takes over once ready; traffic never fails meanwhile.
+        from tests.e2e.conftest import git
+
+        (repo / "shipyard.yaml").write_text(text.replace("staging-build", "second-build"))
+        git(repo, "commit", "-qam", "second")
+        second = shipyard("release", "create", cwd=repo, home=home)
+        assert second.returncode == 0, second.stderr
+        stop.clear()
+        failures.clear()
+        worker = threading.Thread(target=traffic)
+        worker.start()
+        try:
+            switched = shipyard("up", "staging", cwd=repo, home=home)
+            time.sleep(0.3)
+        finally:
+            stop.set()
+            worker.join(timeout=10)
+        assert switched.returncode == 0, switched.stderr
+        assert failures == [], (release, second.stdout)
+        assert httpx.get(router + "/version", timeout=5).json()["version"] == "second-build"
+        assert not any(alive(pid) for pid in pids.values())  # the first release's instances
+        pids = {str(i["name"]): int(str(i["pid"])) for i in instances(home, "staging")}
 
         # down stops every instance; server stop leaves no process behind.
         down = shipyard("down", "staging", cwd=repo, home=home)

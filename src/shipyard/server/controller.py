@@ -27,6 +27,8 @@ from shipyard.server import router_link, routing
 from shipyard.store import database, paths, records, serverinfo
 
 LOCK_TTL = 15 * 60.0
+DRAIN_SETTLE = 0.2
+"""Seconds between draining a retired release in the router and stopping its instances."""
 _log = logging.getLogger(__name__)
 
 
@@ -62,10 +64,13 @@ class Controller:
         self.home = home
         self.store = store
         self.releases_root = paths.releases(home)
-        self.supervisor = supervisor.Supervisor(store, home, policy=policy, on_change=self._changed)
+        self.supervisor = supervisor.Supervisor(
+            store, home, policy=policy, on_change=self._changed, before_retire=self._retiring
+        )
         self.router = router_link.RouterLink(home, workers=router_workers, vhost_port=vhost_port)
         self._holder = f"server@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._dirty = asyncio.Event()
+        self._apply_lock = asyncio.Lock()
         self._sync_task: asyncio.Task[None] | None = None
         self._ports: dict[str, tuple[str, int]] = {}
         """environment -> (app, port) of the environments that receive traffic."""
@@ -141,7 +146,7 @@ class Controller:
                 hint="environment names are unique on a server; pick another name",
             )
         if release_id is None:
-            release_id = self._newest_release(app, before)
+            release_id = self._newest_release(app)
         workload = self._workload(environment, app, release_id, replicas or {})
         async with self._locked(environment):
             await self._claim_port(workload)
@@ -213,11 +218,7 @@ class Controller:
 
     # -- helpers --
 
-    def _newest_release(self, app: str, before: records.EnvironmentRecord | None) -> str:
-        if before is not None and before.release_id is not None:
-            current = self.supervisor.deployments.get(before.name)
-            if current is not None:
-                return current.workload.release_id
+    def _newest_release(self, app: str) -> str:
         built = [m for m in releases.list_releases(self.releases_root, app) if m.deployable]
         if not built:
             raise NotFound(
@@ -308,6 +309,17 @@ class Controller:
                 f"shipyard.yaml ({refused.message})",
             ) from None
 
+    async def _retiring(self, environment: str) -> None:
+        """A new release is ready: route to it, and drain the old one's pooled connections in
+        the router, before the old one is stopped."""
+        await self._apply_routes()
+        addresses = [
+            f"{routing.INSTANCE_HOST}:{item.spec.port}"
+            for item in self.supervisor.retiring(environment)
+        ]
+        await asyncio.to_thread(self.router.drain, addresses)
+        await asyncio.sleep(DRAIN_SETTLE)
+
     def _changed(self, environment: str) -> None:
         self._dirty.set()
 
@@ -322,10 +334,14 @@ class Controller:
                 _log.error("cannot update the router: %s", error)
 
     async def _apply_routes(self) -> None:
-        table = routing.build_routes(
-            self._environment_routes(), self._upstreams(), by_host=self.router.vhost is not None
-        )
-        await asyncio.to_thread(self.router.apply, table)
+        # Computed under the lock: a table computed earlier must never be sent after a newer one.
+        async with self._apply_lock:
+            table = routing.build_routes(
+                self._environment_routes(),
+                self._upstreams(),
+                by_host=self.router.vhost is not None,
+            )
+            await asyncio.to_thread(self.router.apply, table)
 
     def _environment_routes(self) -> list[routing.EnvironmentRoute]:
         for name, deployment in self.supervisor.deployments.items():
@@ -356,7 +372,7 @@ class Controller:
                     release_id=spec.release_id,
                     name=spec.name,
                     port=spec.port,
-                    ready=item.ready,
+                    ready=item.ready and newest,
                     weight=100 if newest else 0,
                 )
             )

@@ -8,6 +8,7 @@ synchronous (``RouterClient``) and serialised by a lock; the controller makes th
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import threading
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 from shipyard.runtime.router import client, errors, routes
 from shipyard.server import routing
 
+_log = logging.getLogger(__name__)
 SOCKET = "router.sock"
 LOG = "router.log"
 
@@ -69,6 +71,16 @@ class RouterLink:
             self._client.apply_routes(table)
             self._version = version
             self._routes = table_routes
+            _log.info("route table %d: %s", version, describe(table_routes))
+
+    def drain(self, addresses: list[str]) -> None:
+        """Send no new requests to these instances and close their idle pooled connections."""
+        with self._lock:
+            for address in addresses:
+                try:
+                    self._client.set_instance_state(address, routes.InstanceState.DRAINING)
+                except errors.RouterError:
+                    continue
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop the router gracefully and wait until it has exited."""
@@ -90,3 +102,16 @@ class RouterLink:
         """Let go of the router without stopping it."""
         with self._lock:
             self._client.close()
+
+
+def describe(table_routes: tuple[routes.Route, ...]) -> str:
+    """``staging:8081 [r2 w100 2/2 ready, r1 w0 0/2 ready]``, for the server log."""
+    parts = []
+    for route in table_routes:
+        groups = ", ".join(
+            f"{g.release_id} w{g.weight} {sum(i.ready for i in g.instances)}/{len(g.instances)} "
+            "ready"
+            for g in route.groups
+        )
+        parts.append(f"{route.environment}:{route.port} [{groups}]")
+    return "; ".join(parts) or "no routes"

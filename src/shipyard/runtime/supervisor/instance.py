@@ -141,9 +141,11 @@ class Instance:
         self._set(State.STOPPED, "stopped", pid=None)
 
     async def _reap_writer(self) -> None:
-        writer, self._writer = self._writer, None
+        # Forgotten only once reaped: a stop that cancels this wait reaps it again.
+        writer = self._writer
         if writer is not None:
             await processes.reap_writer(writer)
+            self._writer = None
 
     def detach(self) -> None:
         """Stop watching without touching the process (the server is going away abruptly)."""

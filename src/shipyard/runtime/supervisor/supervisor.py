@@ -18,7 +18,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,11 +79,15 @@ class Supervisor:
         *,
         policy: instance.Policy | None = None,
         on_change: Callable[[str], None] = lambda environment: None,
+        before_retire: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
         self.home = home
         self.policy = policy or instance.Policy()
         self.on_change = on_change
+        self.before_retire = before_retire
+        """Awaited once a new release is ready and before the old one is stopped (the server
+        moves traffic there)."""
         self.deployments: dict[str, Deployment] = {}
         self._retiring: dict[str, list[Deployment]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -156,6 +160,8 @@ class Supervisor:
             self.on_change(workload.environment)
             if current is not None:
                 self._retiring.setdefault(workload.environment, []).append(current)
+                if self.before_retire is not None:
+                    await self.before_retire(workload.environment)
                 await self._stop_deployment(current)
                 self._retiring[workload.environment].remove(current)
                 self._forget(current)
@@ -208,6 +214,14 @@ class Supervisor:
         await asyncio.gather(*(processes.stop_group(r.pgid or 0, 10.0) for r in strays))
         for environment in {record.environment for record in known}:
             self._enqueue(functools.partial(records.delete_instances, self.store, environment))
+
+    def retiring(self, environment: str) -> list[instance.Instance]:
+        """The instances of releases being replaced in ``environment``."""
+        return [
+            item
+            for deployment in self._retiring.get(environment, [])
+            for item in deployment.instances.values()
+        ]
 
     def instances(self, environment: str | None = None) -> list[instance.Instance]:
         found: list[instance.Instance] = []
