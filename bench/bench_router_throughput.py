@@ -5,10 +5,10 @@ fixed time per run, at 50 keep-alive connections and with a new connection per r
 (``Connection: close``). Targets, each measured the same way:
 
     direct         wrk -> nginx
-    haproxy-1t     HAProxy, nbthread 1, pinned to core 0
-    router-1w      the router, one worker pinned to core 0
-    haproxy-2t     HAProxy, nbthread 2
-    router-2w      the router, two workers
+    haproxy-1t     HAProxy, nbthread 1, pinned to core 0 (taskset)
+    router-1w      the router, one worker pinned to core 0 (taskset)
+    haproxy-2t     HAProxy, nbthread 2, one thread per core (cpu-map auto:1/1-2 0-1)
+    router-2w      the router, two workers, one per core (--pin-workers)
 
 The runs are interleaved (every target once, then again) and each figure is the median over
 the repetitions, so a busy moment on the machine does not land on one target only. Traffic stays
@@ -184,13 +184,23 @@ class Server:
 
 
 @contextlib.contextmanager
-def haproxy(workdir: Path, backend_port: int, threads: int, cpus: str | None) -> Iterator[Server]:
-    """HAProxy in HTTP mode with keep-alive and connection reuse to the backend."""
+def haproxy(
+    workdir: Path,
+    backend_port: int,
+    threads: int,
+    cpus: str | None,
+    *,
+    thread_per_core: bool = False,
+) -> Iterator[Server]:
+    """HAProxy in HTTP mode with keep-alive and connection reuse to the backend; with
+    ``thread_per_core``, thread i pinned to core i (cpu-map)."""
     port = free_port()
     config = workdir / f"haproxy-{threads}.cfg"
+    cpu_map = f"cpu-map auto:1/1-{threads} 0-{threads - 1}" if thread_per_core else ""
     config.write_text(
         f"""global
     nbthread {threads}
+    {cpu_map}
     maxconn 4000
 defaults
     mode http
@@ -245,13 +255,19 @@ class RunningRouter:
 
 @contextlib.contextmanager
 def router(
-    workdir: Path, backend_port: int | None, workers: int, cpus: str | None
+    workdir: Path,
+    backend_port: int | None,
+    workers: int,
+    cpus: str | None,
+    *,
+    pin_workers: bool = False,
 ) -> Iterator[RunningRouter]:
-    """The router with one route to the backend (when given); workers pinned to ``cpus``."""
+    """The router with one route to the backend (when given); workers pinned to ``cpus``
+    (taskset), or each to its own core (``--pin-workers``)."""
     control = tempfile.mktemp(prefix="bench-router-", suffix=".sock", dir="/tmp")
     log = open(workdir / f"router-{workers}.log", "ab")  # noqa: SIM115
     process = subprocess.Popen(
-        client.command(control, workers=workers),
+        client.command(control, workers=workers, pin_workers=pin_workers),
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -352,8 +368,10 @@ def measure(seconds: float, repetitions: int) -> dict[tuple[str, str], list[Load
             backend = stack.enter_context(nginx(workdir))
             haproxy_1 = stack.enter_context(haproxy(workdir, backend, 1, "0"))
             router_1 = stack.enter_context(router(workdir, backend, 1, "0"))
-            haproxy_2 = stack.enter_context(haproxy(workdir, backend, 2, None))
-            router_2 = stack.enter_context(router(workdir, backend, 2, None))
+            haproxy_2 = stack.enter_context(
+                haproxy(workdir, backend, 2, None, thread_per_core=True)
+            )
+            router_2 = stack.enter_context(router(workdir, backend, 2, None, pin_workers=True))
             targets = {
                 "direct": (backend, nginx_pids(workdir)),
                 "haproxy-1t": (haproxy_1.port, [haproxy_1.pid]),

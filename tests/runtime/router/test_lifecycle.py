@@ -79,13 +79,15 @@ def test_route_updates_under_load_drop_nothing(router: Router, backends: list[Ba
 
 
 def test_several_workers_share_the_port(backends: list[Backend]) -> None:
-    router = Router(workers=2)
+    router = Router(workers=2, pin_workers=True)
+    cpus = sorted(os.sched_getaffinity(0))
     try:
         port = free_port()
         router.apply(route(("r1", 100, [backends[0].instance()]), port=port))
         workers = router.worker_pids()
         assert len(workers) == 2
         assert _listening_sockets(port) == 2  # one per worker: SO_REUSEPORT spreads connections
+        assert [os.sched_getaffinity(pid) for pid in workers] == [{cpus[0]}, {cpus[1 % len(cpus)]}]
         for _ in range(60):
             with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
                 sock.sendall(b"GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -99,6 +101,8 @@ def test_several_workers_share_the_port(backends: list[Backend]) -> None:
         os.kill(workers[0], signal.SIGKILL)
         wait_for(lambda: len(router.worker_pids()) == 2 and workers[0] not in router.worker_pids())
         wait_for(lambda: _listening_sockets(port) == 2)
+        (replacement,) = set(router.worker_pids()) - set(workers)
+        assert os.sched_getaffinity(replacement) == {cpus[0]}  # the same CPU as the one it replaced
         wait_for(lambda: _all_ok(port), timeout=10)
         assert router.client.ping().version == router.version
     finally:

@@ -4,7 +4,7 @@ It never touches traffic. It keeps the route table the server sent, hands it to 
 (and to a worker it restarts after a crash), sums the workers' signals for ``stats`` and
 ``/metrics``, and stops everything on ``shutdown`` or SIGTERM.
 
-Run as ``python -m shipyard.runtime.router --control PATH [--workers N]``.
+Run as ``python -m shipyard.runtime.router --control PATH [--workers N] [--pin-workers]``.
 """
 
 from __future__ import annotations
@@ -36,8 +36,10 @@ METRICS_HEAD_LIMIT = 8192
 class WorkerHandle:
     """One worker process and the socket to it (one request at a time, answered in order)."""
 
-    def __init__(self, index: int) -> None:
+    def __init__(self, index: int, cpu: int | None = None) -> None:
         self.index = index
+        self.cpu = cpu
+        """The CPU this worker is pinned to, if any."""
         self.process: asyncio.subprocess.Process | None = None
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
@@ -47,6 +49,7 @@ class WorkerHandle:
 
     async def start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        pin = [] if self.cpu is None else ["--cpu", str(self.cpu)]
         try:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -54,6 +57,7 @@ class WorkerHandle:
                 "shipyard.runtime.router.worker",
                 "--channel-fd",
                 str(theirs.fileno()),
+                *pin,
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
             )
@@ -91,9 +95,12 @@ class WorkerHandle:
 class Parent:
     """The control plane of one router."""
 
-    def __init__(self, control_path: str, workers: int) -> None:
+    def __init__(self, control_path: str, workers: int, *, pin_workers: bool = False) -> None:
         self.control_path = control_path
-        self.workers = [WorkerHandle(i) for i in range(workers)]
+        cpus = sorted(os.sched_getaffinity(0))
+        self.workers = [
+            WorkerHandle(i, cpus[i % len(cpus)] if pin_workers else None) for i in range(workers)
+        ]
         self.table: routes.RouteTable | None = None
         self.states: dict[str, routes.InstanceState] = {}
         self.retired: tuple[protocol.InstanceSignals, ...] = ()
@@ -434,11 +441,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers", type=int, default=1, help="worker processes sharing the ports (default 1)"
     )
+    parser.add_argument(
+        "--pin-workers",
+        action="store_true",
+        help="pin worker i to the i-th CPU this process may use (fewer migrations, warmer caches)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.workers <= 64:
         parser.error("--workers must be between 1 and 64")
     logging.basicConfig(level=logging.INFO, format="%(name)s[%(process)d]: %(message)s")
-    parent = Parent(os.path.abspath(args.control), args.workers)
+    parent = Parent(os.path.abspath(args.control), args.workers, pin_workers=args.pin_workers)
     try:
         uvloop.run(parent.run())
     except errors.RouterError as exc:

@@ -5,7 +5,7 @@ connections over the workers. The parent talks to it over an inherited Unix sock
 control protocol's messages (one per line, answered in order). When that socket closes (the
 parent died), the worker shuts down gracefully on its own.
 
-Run by the parent as ``python -m shipyard.runtime.router.worker --channel-fd N``.
+Run by the parent as ``python -m shipyard.runtime.router.worker --channel-fd N [--cpu C]``.
 """
 
 from __future__ import annotations
@@ -321,7 +321,10 @@ async def _obey(worker: Worker, reader: asyncio.StreamReader, writer: asyncio.St
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shipyard.runtime.router.worker")
     parser.add_argument("--channel-fd", type=int, required=True)
+    parser.add_argument("--cpu", type=int, help="pin this worker to one CPU")
     args = parser.parse_args(argv)
+    if args.cpu is not None:
+        os.sched_setaffinity(0, {args.cpu})
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
     logging.basicConfig(level=logging.INFO, format="%(name)s[%(process)d]: %(message)s")
     uvloop.run(serve(args.channel_fd))
