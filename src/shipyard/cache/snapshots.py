@@ -42,7 +42,7 @@ class Snapshot:
 
     @property
     def size(self) -> int:
-        """Bytes of all files (as stored once each, duplicates counted again)."""
+        """Bytes of all its files (two files with the same content count twice)."""
         return sum(entry.size for entry in self.entries)
 
     @property
@@ -67,7 +67,9 @@ def save_tree(
     """Store ``paths`` (files or directories, absolute or relative to ``base``) recursively.
 
     Entries are named relative to ``base``. A path outside ``base`` or one that does not exist is
-    a ``SnapshotError``, as is a file or directory that cannot be read.
+    a ``SnapshotError``, as is a directory that cannot be read; a file that cannot be read (or
+    vanishes while the save runs) is a ``CacheError`` naming it. Nothing is named until the
+    manifest is stored, so a failed save leaves only blobs that garbage collection removes.
     """
     walked = _Walk(base)
     for path in paths:

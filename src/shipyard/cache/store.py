@@ -23,24 +23,19 @@ import hashlib
 import os
 import re
 import secrets
-import shutil
 import stat
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from shipyard.cache import errors, flush, tempfiles
+from shipyard.cache import copying, errors, flush, tempfiles
 
 BLOB_MODE = 0o444
 _DIGEST = re.compile(r"[0-9a-f]{64}")
-_CHUNK = 1 << 20
 _BATCH_FILES = 64  # new files held open (and locked) before one flush publishes them
 _READ_FLAGS = os.O_RDONLY | os.O_CLOEXEC
-_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
-StrPath = str | os.PathLike[str]
-_buffers = threading.local()
+StrPath = copying.StrPath
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +111,7 @@ class BlobStore:
         """The blob's content, verified; ``BlobNotFound`` or ``CorruptBlob`` otherwise."""
         fd = self._open(digest)
         try:
-            data = _read_all(fd, os.fstat(fd).st_size)
+            data = copying.read_all(fd, os.fstat(fd).st_size)
         finally:
             os.close(fd)
         actual = hashlib.sha256(data).hexdigest()
@@ -140,12 +135,12 @@ class BlobStore:
         umask's). ``size``, when the caller knows it, saves a system call per file. On a corrupt
         blob the new file is removed and ``CorruptBlob`` raised.
         """
-        copied = self._copy(digest, destination, mode, size, _thread_buffer())
+        copied = self._copy(digest, destination, mode, size, copying.thread_buffer())
         return Blob(digest, copied)
 
     def copy_files(self, copies: Sequence[tuple[str, StrPath, int, int]]) -> None:
         """``copy_to`` for many ``(digest, destination, mode, size)``, with less work per file."""
-        buffer = _thread_buffer()
+        buffer = copying.thread_buffer()
         for digest, destination, mode, size in copies:
             self._copy(digest, destination, mode, size, buffer)
 
@@ -201,9 +196,9 @@ class BlobStore:
     ) -> int:
         source = self._open(digest)
         try:
-            target = _create(destination)
+            target = copying.create_replacing(destination)
             try:
-                if size is not None and size < _CHUNK:
+                if size is not None and size < copying.CHUNK:
                     # One read of one byte more than expected: getting exactly the expected
                     # count means the end. The common case for the many small files of a tree.
                     count = os.readv(source, [buffer[: size + 1]])
@@ -212,11 +207,11 @@ class BlobStore:
                         os.lseek(source, 0, os.SEEK_SET)
                         os.ftruncate(target, 0)
                         os.lseek(target, 0, os.SEEK_SET)
-                        actual, size = _copy_hashing(source, target, None)
+                        actual, size = copying.copy_hashing(source, target, None)
                     else:
                         actual = hashlib.sha256(chunk).hexdigest()
                 else:
-                    actual, size = _copy_hashing(source, target, size)
+                    actual, size = copying.copy_hashing(source, target, size)
                 if mode is not None:
                     os.fchmod(target, mode)
             finally:
@@ -280,8 +275,8 @@ class _Batch:
             status = os.fstat(fd)
             if not stat.S_ISREG(status.st_mode):
                 raise errors.CacheError(f"cannot store {path}: not a regular file")
-            if status.st_size < _CHUNK:
-                buffer = _thread_buffer()
+            if status.st_size < copying.CHUNK:
+                buffer = copying.thread_buffer()
                 count = os.readv(fd, [buffer[: status.st_size + 1]])
                 if count <= status.st_size:  # a short read of a regular file is its end
                     return self.add_bytes(buffer[:count])
@@ -293,13 +288,13 @@ class _Batch:
             os.close(fd)
 
     def _add_large(self, fd: int) -> Blob:
-        digest, size = _hash_fd(fd)  # hash first: most large files are already stored
+        digest, size = copying.hash_fd(fd)  # hash first: most large files are already stored
         if digest in self.staged or self.store.touch(digest):
             return Blob(digest, size)
         os.lseek(fd, 0, os.SEEK_SET)
         temp = self.store.temp.create()
         try:
-            digest, size = _copy_hashing(fd, temp.fd, None)
+            digest, size = copying.copy_hashing(fd, temp.fd, None)
         except BaseException:
             temp.discard()
             raise
@@ -321,77 +316,6 @@ class _Batch:
     def __exit__(self, *exc_info: object) -> None:
         for temp in self.staged.values():
             temp.discard()  # nothing for a published one
-
-
-def _read_all(fd: int, expected: int) -> bytes:
-    """Everything from ``fd``; one system call when the file has ``expected`` bytes or fewer."""
-    first = os.read(fd, expected + 1)
-    if len(first) <= expected:
-        return first  # a short read of a regular file is its end
-    parts = [first]
-    while chunk := os.read(fd, _CHUNK):
-        parts.append(chunk)
-    return b"".join(parts)
-
-
-def _hash_fd(fd: int) -> tuple[str, int]:
-    buffer = _thread_buffer()[:_CHUNK]
-    digest = hashlib.sha256()
-    size = 0
-    while count := os.readv(fd, [buffer]):
-        digest.update(buffer[:count])
-        size += count
-    return digest.hexdigest(), size
-
-
-def _copy_hashing(source: int, target: int, expected: int | None) -> tuple[str, int]:
-    """Copy ``source`` to ``target``, hashing what is written; ``(digest, size)``.
-
-    Reads into a buffer reused by the thread (a fresh one per file costs page faults). With the
-    ``expected`` size, a small file takes one read: asking for one byte more than expected and
-    getting exactly the expected count means the end was reached.
-    """
-    buffer = _thread_buffer()
-    digest = hashlib.sha256()
-    size = 0
-    want = expected + 1 if expected is not None and expected < _CHUNK else _CHUNK
-    while count := os.readv(source, [buffer[:want]]):
-        chunk = buffer[:count]
-        digest.update(chunk)
-        _write_all(target, chunk)
-        size += count
-        if count < want and expected is not None and size == expected:
-            break
-        want = _CHUNK
-    return digest.hexdigest(), size
-
-
-def _thread_buffer() -> memoryview:
-    buffer: memoryview | None = getattr(_buffers, "buffer", None)
-    if buffer is None:
-        buffer = _buffers.buffer = memoryview(bytearray(_CHUNK + 1))
-    return buffer
-
-
-def _write_all(fd: int, data: bytes | memoryview) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _create(path: StrPath) -> int:
-    """A new file at ``path`` for writing; whatever was there is removed, never followed."""
-    try:
-        return os.open(path, _CREATE_FLAGS, 0o666)
-    except FileExistsError:
-        pass
-    try:
-        os.unlink(path)
-    except IsADirectoryError:
-        shutil.rmtree(path)
-    except FileNotFoundError:
-        pass
-    return os.open(path, _CREATE_FLAGS, 0o666)
 
 
 def _scandir(directory: Path) -> list[os.DirEntry[str]]:
