@@ -339,3 +339,15 @@ def test_a_thousand_files_on_several_threads(blobs: store.BlobStore, tmp_path: P
     assert snapshot.file_count == 1000
     assert describe(tmp_path / "dest") == describe(tree)
     assert elapsed < 60  # seconds, on a loaded two-core machine; the figure is in bench/
+
+
+def test_a_damaged_stat_cache_only_costs_time(blobs: store.BlobStore, tmp_path: Path) -> None:
+    tree = make_tree(tmp_path / "tree")
+    for path in tree.rglob("*"):
+        os.utime(path, (OLD, OLD), follow_symlinks=False)
+    first = snapshots.save_tree(blobs, tree, [tree])
+    [stat_file] = (blobs.root / "stat").iterdir()
+    stat_file.write_text('{"format": 1, "files": {"src/run.sh": [1, 2, 3, 4, "../../x"]}}')
+    assert snapshots.save_tree(blobs, tree, [tree]) == first
+    stat_file.write_text("not json")
+    assert snapshots.save_tree(blobs, tree, [tree]) == first
