@@ -161,9 +161,3 @@ def address(value: object, path: str) -> tuple[str, int]:
     except ValueError:
         hostname(host, path)
     return host, port
-
-
-def mapping_of_ints(value: object, path: str, keys: Sequence[str]) -> dict[str, int]:
-    """An object whose keys are exactly ``keys`` and whose values are counts."""
-    data = obj(value, path, required=keys)
-    return {key: integer(data[key], join(path, key), minimum=0, maximum=2**63) for key in keys}
