@@ -87,12 +87,7 @@ class CompositeHost:
         )
 
     def render(self, value: workflow.Value, contexts: Mapping[str, Any]) -> str:
-        if isinstance(value, str):
-            if expressions.has_expression(value):
-                result = expressions.interpolate(value, contexts, hooks=self.hooks())
-                return result if isinstance(result, str) else expressions.to_string(result)
-            return value
-        return expressions.to_string(value)
+        return steps.render(value, contexts, self.hooks())
 
     def record_step(self, step_id: str, outcome: events.Conclusion, conclusion: str) -> None:
         if conclusion == "failure":

@@ -217,12 +217,7 @@ class JobRunner:
 
     def render(self, value: workflow.Value, contexts: Mapping[str, Any]) -> str:
         """A value as a string, its ``${{ }}`` evaluated: how env and with values reach a step."""
-        if isinstance(value, str):
-            if expressions.has_expression(value):
-                result = expressions.interpolate(value, contexts, hooks=self.hooks())
-                return result if isinstance(result, str) else expressions.to_string(result)
-            return value
-        return expressions.to_string(value)
+        return steps.render(value, contexts, self.hooks())
 
     def _evaluate_job_environment(self) -> None:
         contexts = self.contexts(env={})

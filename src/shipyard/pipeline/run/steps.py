@@ -63,6 +63,34 @@ class StepHost(Protocol):
 PostAction = Callable[[step_io.StepIO], Awaitable[int]]
 
 
+def new_io(host: StepHost, index: int, env: dict[str, str]) -> step_io.StepIO:
+    """The StepIO of one step of ``host``, its step files ready."""
+    io = step_io.StepIO(
+        job=host.ref,
+        index=index,
+        broadcaster=host.run.broadcaster,
+        masker=host.run.masker,
+        file_dir=host.paths.temp,
+        env=env,
+        cwd=host.paths.workspace,
+        kill_grace=host.run.options.kill_grace,
+    )
+    io.prepare_files(host.step_files)
+    return io
+
+
+def render(
+    value: workflow.Value, contexts: Mapping[str, Any], hooks: expressions.EvaluationHooks
+) -> str:
+    """A value as a string, its ``${{ }}`` evaluated: how env and with values reach a step."""
+    if isinstance(value, str):
+        if expressions.has_expression(value):
+            result = expressions.interpolate(value, contexts, hooks=hooks)
+            return result if isinstance(result, str) else expressions.to_string(result)
+        return value
+    return expressions.to_string(value)
+
+
 class StatusView:
     """Answers ``success()``, ``failure()``, ``cancelled()`` and ``always()`` for a job's steps."""
 
@@ -241,18 +269,7 @@ class StepRunner:
         return env
 
     def _make_io(self, env: dict[str, str]) -> step_io.StepIO:
-        job = self.job
-        io = step_io.StepIO(
-            job=job.ref,
-            index=self.log_index,
-            broadcaster=job.run.broadcaster,
-            masker=job.run.masker,
-            file_dir=job.paths.temp,
-            env=env,
-            cwd=job.paths.workspace,
-            kill_grace=job.run.options.kill_grace,
-        )
-        io.prepare_files(job.step_files)
+        io = new_io(self.job, self.log_index, env)
         io.env["GITHUB_ACTION"] = self.step_id
         return io
 
@@ -351,17 +368,7 @@ class PostStepRunner:
         )
         env = dict(job.base_env)
         env.update(job.env_context)
-        io = step_io.StepIO(
-            job=job.ref,
-            index=self.index,
-            broadcaster=job.run.broadcaster,
-            masker=job.run.masker,
-            file_dir=job.paths.temp,
-            env=env,
-            cwd=job.paths.workspace,
-            kill_grace=job.run.options.kill_grace,
-        )
-        io.prepare_files(job.step_files)
+        io = new_io(job, self.index, env)
         outcome: events.Conclusion
         try:
             status = await self.action(io)
