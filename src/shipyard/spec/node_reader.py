@@ -255,3 +255,26 @@ def _scalar_hint(node: yamlsource.ScalarNode, expected: str) -> str | None:
     if node.value is None and "string" in expected:
         return "write a value after the colon, or remove the key"
     return None
+
+
+def open_document(
+    text: str, *, path: str, noun: str, expected: str, empty_hint: str
+) -> tuple[NodeReader, yamlsource.MappingNode]:
+    """Parse a file whose root must be a mapping: its reader (holding the parser's recoverable
+    problems) and the root. Raises ``errors.SpecErrors`` for a syntax error, an empty file
+    (``the <noun> is empty``) or a root that is not ``expected``."""
+    try:
+        document = yamlsource.parse(text, path=path)
+    except errors.SpecError as syntax:
+        raise errors.SpecErrors([syntax]) from None
+    reader = NodeReader(path)
+    reader.errors.extend(document.problems)
+    root = document.root
+    if root is None or (isinstance(root, yamlsource.ScalarNode) and root.value is None):
+        start = errors.SourceLocation(path, 1, 1)
+        empty = errors.SpecError(f"the {noun} is empty", location=start, hint=empty_hint)
+        raise errors.SpecErrors([empty])
+    mapping = reader.mapping(root, "", expected)
+    if mapping is None:
+        raise errors.SpecErrors(reader.errors)
+    return reader, mapping

@@ -42,20 +42,13 @@ def load_project(text: str, *, path: str) -> project.Project:
 
     Raises ``errors.SpecErrors`` holding every problem found, sorted by position.
     """
-    try:
-        document = yamlsource.parse(text, path=path)
-    except errors.SpecError as syntax:
-        raise errors.SpecErrors([syntax]) from None
-    reader = node_reader.NodeReader(path)
-    reader.errors.extend(document.problems)
-    root = document.root
-    if root is None or (isinstance(root, yamlsource.ScalarNode) and root.value is None):
-        start = errors.SourceLocation(path, 1, 1)
-        empty = errors.SpecError("the project file is empty", location=start, hint=_EMPTY_HINT)
-        raise errors.SpecErrors([empty])
-    mapping = reader.mapping(root, "", "a mapping with `app` and `services`")
-    if mapping is None:
-        raise errors.SpecErrors(reader.errors)
+    reader, mapping = node_reader.open_document(
+        text,
+        path=path,
+        noun="project file",
+        expected="a mapping with `app` and `services`",
+        empty_hint=_EMPTY_HINT,
+    )
     loaded = _read_project(reader, mapping)
     problems = errors.SpecErrors.collect(reader.errors)
     if problems is not None or loaded is None:

@@ -35,20 +35,13 @@ def load_workflow(text: str, *, path: str) -> workflow.Workflow:
 
     Raises ``errors.SpecErrors`` holding every problem found, sorted by position.
     """
-    try:
-        document = yamlsource.parse(text, path=path)
-    except errors.SpecError as syntax:
-        raise errors.SpecErrors([syntax]) from None
-    reader = node_reader.NodeReader(path)
-    reader.errors.extend(document.problems)
-    root = document.root
-    if root is None or (isinstance(root, yamlsource.ScalarNode) and root.value is None):
-        start = errors.SourceLocation(path, 1, 1)
-        empty = errors.SpecError("the workflow is empty", location=start, hint=_EMPTY_HINT)
-        raise errors.SpecErrors([empty])
-    mapping = reader.mapping(root, "", "a mapping with `on` and `jobs`")
-    if mapping is None:
-        raise errors.SpecErrors(reader.errors)
+    reader, mapping = node_reader.open_document(
+        text,
+        path=path,
+        noun="workflow",
+        expected="a mapping with `on` and `jobs`",
+        empty_hint=_EMPTY_HINT,
+    )
     loaded = _read_workflow(reader, mapping)
     problems = errors.SpecErrors.collect(reader.errors)
     if problems is not None:
