@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping
+from pathlib import Path
 from typing import Literal
 
 from shipyard.core import errors, suggest
@@ -278,3 +279,30 @@ def open_document(
     if mapping is None:
         raise errors.SpecErrors(reader.errors)
     return reader, mapping
+
+
+def read_text(file: Path, *, shown: str, noun: str, missing_hint: str) -> str:
+    """A spec file's text (UTF-8, BOM allowed). Raises ``errors.SpecErrors`` naming ``shown``
+    when it cannot be read (``cannot read the <noun>: ...``) or is not UTF-8 (at the bad byte)."""
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        problem = errors.SpecError(
+            f"cannot read the {noun}: {reason}",
+            location=errors.SourceLocation(shown, 1, 1),
+            hint=missing_hint,
+        )
+        raise errors.SpecErrors([problem]) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        problem = errors.SpecError(
+            f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})",
+            location=errors.SourceLocation(shown, line, column),
+            hint="save the file as UTF-8",
+        )
+        raise errors.SpecErrors([problem]) from None

@@ -59,40 +59,13 @@ def load_project(text: str, *, path: str) -> project.Project:
 def load_project_file(file: Path, *, display_path: str | None = None) -> project.Project:
     """Read and validate a project file; errors show ``display_path`` (default: ``file``)."""
     shown = display_path if display_path is not None else str(file)
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise errors.SpecErrors(
-            [
-                errors.SpecError(
-                    f"cannot read the project file: {reason}",
-                    location=errors.SourceLocation(shown, 1, 1),
-                    hint=f"create {project.PROJECT_FILE} at the root of the repository",
-                )
-            ]
-        ) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        location = _byte_location(raw, exc.start, shown)
-        raise errors.SpecErrors(
-            [
-                errors.SpecError(
-                    f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})",
-                    location=location,
-                    hint="save the file as UTF-8",
-                )
-            ]
-        ) from None
+    text = node_reader.read_text(
+        file,
+        shown=shown,
+        noun="project file",
+        missing_hint=f"create {project.PROJECT_FILE} at the root of the repository",
+    )
     return load_project(text, path=shown)
-
-
-def _byte_location(raw: bytes, offset: int, shown: str) -> errors.SourceLocation:
-    before = raw[:offset]
-    line = before.count(b"\n") + 1
-    column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
-    return errors.SourceLocation(shown, line, column)
 
 
 def _read_project(

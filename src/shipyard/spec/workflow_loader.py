@@ -52,35 +52,13 @@ def load_workflow(text: str, *, path: str) -> workflow.Workflow:
 def load_workflow_file(file: Path, *, display_path: str | None = None) -> workflow.Workflow:
     """Read and validate a workflow file; errors show ``display_path`` (default: ``file``)."""
     shown = display_path if display_path is not None else str(file)
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise errors.SpecErrors(
-            [
-                errors.SpecError(
-                    f"cannot read the workflow file: {reason}",
-                    location=errors.SourceLocation(shown, 1, 1),
-                    hint="check that the file exists and is readable",
-                )
-            ]
-        ) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise errors.SpecErrors([_not_utf8(raw, exc, shown)]) from None
-    return load_workflow(text, path=shown)
-
-
-def _not_utf8(raw: bytes, exc: UnicodeDecodeError, shown: str) -> errors.SpecError:
-    before = raw[: exc.start]
-    line = before.count(b"\n") + 1
-    column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
-    return errors.SpecError(
-        f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})",
-        location=errors.SourceLocation(shown, line, column),
-        hint="save the file as UTF-8",
+    text = node_reader.read_text(
+        file,
+        shown=shown,
+        noun="workflow file",
+        missing_hint="check that the file exists and is readable",
     )
+    return load_workflow(text, path=shown)
 
 
 def _read_workflow(
