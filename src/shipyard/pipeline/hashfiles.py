@@ -233,7 +233,7 @@ def _segment_matches(segment: Segment, part: str) -> bool:
     return True
 
 
-def _literal(segment: str) -> str | None:
+def literal_segment(segment: str) -> str | None:
     """The segment as a literal name, or None when it holds a glob (``*``, ``?``, a set)."""
     literal: list[str] = []
     index = 0
@@ -268,7 +268,7 @@ def _compile(line: str, workspace: str) -> list[_Pattern]:
     if not text:
         raise HashFilesError(f"Invalid pattern '{line}': the pattern is empty")
     written = [segment for segment in text.split("/") if segment]
-    literals = [_literal(segment) for segment in written]
+    literals = [literal_segment(segment) for segment in written]
     for number, literal in enumerate(literals):
         if literal == ".." or (literal == "." and (number > 0 or text.startswith("/"))):
             raise HashFilesError(

@@ -24,6 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from shipyard.pipeline import hashfiles
+
 NONE, DIRECTORY, FILE = 0, 1, 2
 ALL = DIRECTORY | FILE
 
@@ -161,7 +163,7 @@ def _parse_line(line: str, *, cwd: Path, home: Path) -> Pattern:
     elif not line.startswith("/"):
         line = _escape(str(cwd)) + "/" + line
     segments = tuple(segment for segment in line.split("/") if segment)
-    literals = [_literal(segment) for segment in segments]
+    literals = [hashfiles.literal_segment(segment) for segment in segments]
     if any(literal in (".", "..") for literal in literals):
         raise PatternError(
             f"invalid pattern {line!r}: relative pathing '.' and '..' is not allowed"
@@ -177,32 +179,6 @@ def _parse_line(line: str, *, cwd: Path, home: Path) -> Pattern:
 def _escape(literal: str) -> str:
     """Escape a literal path so that no character in it acts as a wildcard."""
     return re.sub(r"([\\*?\[\]])", r"\\\1", literal)
-
-
-def _literal(segment: str) -> str | None:
-    """The segment with escapes removed, or None when it holds a wildcard."""
-    result = []
-    index = 0
-    while index < len(segment):
-        char = segment[index]
-        if char == "\\" and index + 1 < len(segment):
-            result.append(segment[index + 1])
-            index += 2
-            continue
-        if char in "*?":
-            return None
-        if char == "[":
-            end = segment.find("]", index + 1)
-            if end > index + 1:
-                inner = segment[index + 1 : end]
-                if len(inner) > 1:
-                    return None
-                result.append(inner)
-                index = end + 1
-                continue
-        result.append(char)
-        index += 1
-    return "".join(result)
 
 
 def _match_segments(pattern: tuple[str, ...], parts: tuple[str, ...], *, partial: bool) -> bool:
