@@ -60,6 +60,8 @@ lock:
 	rm -rf /tmp/shipyard-lock && $(PYTHON) -m venv /tmp/shipyard-lock
 	/tmp/shipyard-lock/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	/tmp/shipyard-lock/bin/pip freeze --exclude-editable --exclude shipyard > $(LOCK)
+	# the editable install builds without isolation, so the build backend is pinned here too
+	echo 'setuptools==80.9.0' >> $(LOCK)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
