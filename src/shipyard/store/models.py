@@ -79,3 +79,21 @@ class DeployLock(Base):
     holder: Mapped[str] = mapped_column(Text)
     acquired_at: Mapped[float] = mapped_column(Float)
     expires_at: Mapped[float] = mapped_column(Float)
+
+
+class Event(Base):
+    """One thing that happened to an environment: a deploy step, a flag change, an alert.
+
+    The environment's history, append-only. ``kind`` is a dotted name (``deploy.started``,
+    ``flag.changed``); ``details`` is JSON holding no secret value.
+    """
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    environment: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    actor: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[float] = mapped_column(Float, index=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[str] = mapped_column(Text, default="{}")
