@@ -97,7 +97,7 @@ services:
 config:
   A: [1]
 environments:
-  staging: { port: 8081, deploy: {} }
+  staging: { port: 8081, deploy: { strategy: blue-grn } }
   prod: {}
   other: { port: 8081 }
 """
@@ -122,8 +122,8 @@ environments:
         "  hint: use letters, digits and underscores, not starting with a digit",
         "shipyard.yaml:12:6: config.A: expected a string, number or boolean (config values "
         "cannot be lists or mappings), found a list",
-        "shipyard.yaml:14:26: environments.staging.deploy: `deploy` is not supported yet\n"
-        "  hint: remove it; deploy strategies come in a later version",
+        "shipyard.yaml:14:46: environments.staging.deploy.strategy: unknown strategy "
+        "`blue-grn`\n  hint: did you mean `blue-green`?",
         "shipyard.yaml:15:9: environments.prod: missing `port`\n"
         "  hint: an environment of an app with an `http` service needs the port its traffic "
         "arrives on, e.g. `port: 8080`",

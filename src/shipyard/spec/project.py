@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from shipyard.spec import workflow
+from shipyard.spec import deploy_settings, workflow
 
 PROJECT_FILE = "shipyard.yaml"
 """The project file's name, at the root of a repository."""
@@ -80,6 +80,8 @@ class Environment:
     """The port the router listens on for this environment's HTTP traffic."""
     config: Mapping[str, str] = field(default_factory=dict)
     source: workflow.SourceMap = field(default_factory=lambda: workflow.SourceMap("", ""))
+    deploy: deploy_settings.DeploySettings = field(default_factory=deploy_settings.DeploySettings)
+    protection: deploy_settings.Protection = field(default_factory=deploy_settings.Protection)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from shipyard.core import errors
 from shipyard.spec import (
     node_reader,
     project,
+    project_deploy,
     project_services,
     project_values,
     workflow,
@@ -21,7 +22,7 @@ from shipyard.spec import (
 from shipyard.spec.node_reader import join
 
 TOP_KEYS = frozenset({"app", "services", "config", "environments"})
-ENVIRONMENT_KEYS = frozenset({"port", "config"})
+ENVIRONMENT_KEYS = frozenset({"port", "config", "deploy", "protection"})
 _LATER = "not supported yet"
 UNSUPPORTED_TOP = {
     "resources": (f"`resources` is {_LATER}", "remove it; resources come in a later version"),
@@ -29,8 +30,6 @@ UNSUPPORTED_TOP = {
     "alerts": (f"`alerts` is {_LATER}", "remove it; alert rules come in a later version"),
 }
 UNSUPPORTED_ENVIRONMENT = {
-    "deploy": (f"`deploy` is {_LATER}", "remove it; deploy strategies come in a later version"),
-    "protection": (f"`protection` is {_LATER}", "remove it; protection comes in a later version"),
     "ttl": (f"`ttl` is {_LATER}", "remove it; preview environments come in a later version"),
 }
 
@@ -136,8 +135,14 @@ def _environment(
         config = project_values.read_variables(
             reader, entries["config"].value, join(path, "config")
         )
+    deploy, protection = project_deploy.read_environment_deploy(reader, entries, path)
     return project.Environment(
-        name=name, port=port, config=config, source=workflow.SourceMap(reader.file, path, locations)
+        name=name,
+        port=port,
+        config=config,
+        source=workflow.SourceMap(reader.file, path, locations),
+        deploy=deploy,
+        protection=protection,
     )
 
 
