@@ -183,6 +183,7 @@ def save_instance(store: database.Store, record: InstanceRecord) -> None:
             session.scalars(
                 sqlalchemy.select(models.Instance).where(
                     models.Instance.environment == record.environment,
+                    models.Instance.release_id == record.release_id,
                     models.Instance.service == record.service,
                     models.Instance.slot == record.slot,
                 )

@@ -199,6 +199,9 @@ class Supervisor:
                 elif record.pgid is not None and _alive(record):
                     await processes.stop_group(record.pgid, 10.0)
             deployment = self._start(workload, adopt=ours)
+            for key, record in ours.items():
+                if key not in deployment.instances and record.pgid is not None and _alive(record):
+                    await processes.stop_group(record.pgid, 10.0)
             self.deployments[workload.environment] = deployment
             kept = [(workload.release_id, s, n) for (s, n) in deployment.instances]
             self._enqueue(
@@ -214,6 +217,119 @@ class Supervisor:
         await asyncio.gather(*(processes.stop_group(r.pgid or 0, 10.0) for r in strays))
         for environment in {record.environment for record in known}:
             self._enqueue(functools.partial(records.delete_instances, self.store, environment))
+
+    # -- rollouts: two releases side by side, scaled step by step --
+
+    def deployment_of(self, environment: str, release_id: str) -> Deployment | None:
+        """The deployment of a release in an environment: serving, starting or kept warm."""
+        current = self.deployments.get(environment)
+        for deployment in [current, *self._retiring.get(environment, [])]:
+            if deployment is not None and deployment.workload.release_id == release_id:
+                return deployment
+        return None
+
+    def open(self, workload: Workload) -> Deployment:
+        """The deployment of ``workload``'s release, created without instances (and without
+        traffic) when the environment has none yet."""
+        found = self.deployment_of(workload.environment, workload.release_id)
+        if found is not None:
+            return found
+        deployment = Deployment(workload)
+        self._retiring.setdefault(workload.environment, []).append(deployment)
+        return deployment
+
+    async def scale(
+        self, deployment: Deployment, service_name: str, count: int, *, timeout: float
+    ) -> None:
+        """Bring the deployment's instances of a service to ``count``.
+
+        Up: start the missing ones and wait until they are ready; when one crash-loops or is not
+        ready within ``timeout`` s, the ones just started are stopped and ``SupervisorError``
+        (with the end of its log) is raised. Down: stop the highest slots (the caller drains
+        them first)."""
+        workload = deployment.workload
+        service = workload.project.services[service_name]
+        async with self._lock(workload.environment):
+            have = sorted(slot for (name, slot) in deployment.instances if name == service_name)
+            if count < len(have):
+                leaving = [deployment.instances.pop((service_name, slot)) for slot in have[count:]]
+                await asyncio.gather(*(item.stop() for item in leaving))
+                self._forget_instances(workload.environment, leaving)
+                self.on_change(workload.environment)
+                return
+            started = [
+                self._start_instance(deployment, service, self._free_slot(deployment, service))
+                for _ in range(count - len(have))
+            ]
+            try:
+                await self._wait_items(deployment, started, timeout)
+            except BaseException:
+                for item in started:
+                    deployment.instances.pop((service_name, item.spec.slot), None)
+                await asyncio.gather(*(item.stop() for item in started))
+                self._forget_instances(workload.environment, started)
+                self.on_change(workload.environment)
+                raise
+            self.on_change(workload.environment)
+
+    def make_current(self, deployment: Deployment) -> None:
+        """The deployment becomes the one the environment runs; the previous one stays running
+        among the others (warm, or until it is scaled down)."""
+        environment = deployment.workload.environment
+        current = self.deployments.get(environment)
+        if current is deployment:
+            return
+        others = self._retiring.setdefault(environment, [])
+        if deployment in others:
+            others.remove(deployment)
+        if current is not None:
+            others.append(current)
+        self.deployments[environment] = deployment
+        self.on_change(environment)
+
+    async def discard(self, deployment: Deployment) -> None:
+        """Stop every instance of a deployment that is not the current one, and forget it."""
+        environment = deployment.workload.environment
+        async with self._lock(environment):
+            others = self._retiring.get(environment, [])
+            if deployment in others:
+                others.remove(deployment)
+            if self.deployments.get(environment) is deployment:
+                del self.deployments[environment]
+            await self._stop_deployment(deployment)
+            self._forget(deployment)
+            self.on_change(environment)
+
+    def others(self, environment: str) -> list[Deployment]:
+        """Deployments of the environment besides the current one (starting, warm, retiring)."""
+        return list(self._retiring.get(environment, []))
+
+    async def _wait_items(
+        self, deployment: Deployment, items: list[instance.Instance], timeout: float
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not all(item.ready for item in items):
+            failed = [item for item in items if item.status.failure is not None]
+            if failed:
+                raise _start_failure(deployment, failed[0])
+            if loop.time() >= deadline:
+                waiting = [item for item in items if not item.ready]
+                raise _start_failure(deployment, waiting[0], f"not ready after {timeout:g} s")
+            await asyncio.sleep(0.02)
+
+    def _forget_instances(self, environment: str, items: list[instance.Instance]) -> None:
+        for item in items:
+            self._ports.discard(item.spec.port)
+        gone = {(i.spec.release_id, i.spec.service.name, i.spec.slot) for i in items}
+        keep = [
+            (d.workload.release_id, s, n)
+            for d in self._all_deployments()
+            if d.workload.environment == environment
+            for (s, n) in d.instances
+            if (d.workload.release_id, s, n) not in gone
+        ]
+        self._enqueue(lambda: records.delete_instances(self.store, environment, keep=keep))
 
     def retiring(self, environment: str) -> list[instance.Instance]:
         """The instances of releases being replaced in ``environment``."""
@@ -239,48 +355,79 @@ class Supervisor:
         adopt: Mapping[tuple[str, int], records.InstanceRecord] | None = None,
     ) -> Deployment:
         deployment = Deployment(workload)
+        adopt = adopt or {}
+        for service in workload.project.services.values():
+            count = workload.replica_count(service)
+            kept = sorted(slot for (name, slot) in adopt if name == service.name)[:count]
+            for slot in kept:
+                self._start_instance(deployment, service, slot, adopt[(service.name, slot)])
+            for _ in range(count - len(kept)):
+                self._start_instance(deployment, service, self._free_slot(deployment, service))
+        return deployment
+
+    def _free_slot(self, deployment: Deployment, service: project_file.Service) -> int:
+        """The lowest slot no release of the environment uses for ``service``: two releases
+        running side by side never share a slot, so never a log file or a store row."""
+        environment = deployment.workload.environment
+        used = {
+            slot
+            for other in [*self._all_deployments(), deployment]
+            if other.workload.environment == environment
+            for (name, slot) in other.instances
+            if name == service.name
+        }
+        slot = 1
+        while slot in used:
+            slot += 1
+        return slot
+
+    def _start_instance(
+        self,
+        deployment: Deployment,
+        service: project_file.Service,
+        slot: int,
+        record: records.InstanceRecord | None = None,
+    ) -> instance.Instance:
+        workload = deployment.workload
         config = workload.project.environment_config(workload.environment)
         logs = paths.instance_logs(self.home, workload.environment)
         logs.mkdir(parents=True, exist_ok=True)
-        for service in workload.project.services.values():
-            for slot in range(1, workload.replica_count(service) + 1):
-                record = (adopt or {}).get((service.name, slot))
-                port = record.port if record is not None else self._free_port()
-                self._ports.add(port)
-                spec = instance.Spec(
-                    environment=workload.environment,
-                    app=workload.app,
-                    release_id=workload.release_id,
-                    service=service,
-                    slot=slot,
-                    port=port,
-                    cwd=workload.tree,
-                    env=_environment(workload, service, slot, port, config),
-                    log_path=logs / f"{service.name}.{slot}.log",
-                )
-                item = instance.Instance(
-                    spec,
-                    self.policy,
-                    self._changed,
-                    restarts=record.restarts if record is not None else 0,
-                )
-                deployment.instances[(service.name, slot)] = item
-                adopted = None
-                was_ready = False
-                if record is not None and record.pid is not None and _alive(record):
-                    adopted = processes.Spawned(
-                        record.pid, record.pgid or record.pid, record.start_ticks or 0
-                    )
-                    was_ready = record.state == instance.State.READY
-                    # Known at once, so the first route table after a restart keeps the traffic.
-                    item.status.state = instance.State.READY if was_ready else item.status.state
-                    item.status.ever_ready = was_ready
-                    item.status.started_at = record.started_at
-                    item.status.pid = record.pid
-                    item.status.pgid = record.pgid
-                    item.status.start_ticks = record.start_ticks
-                item.start(adopted, was_ready=was_ready)
-        return deployment
+        port = record.port if record is not None else self._free_port()
+        self._ports.add(port)
+        spec = instance.Spec(
+            environment=workload.environment,
+            app=workload.app,
+            release_id=workload.release_id,
+            service=service,
+            slot=slot,
+            port=port,
+            cwd=workload.tree,
+            env=_environment(workload, service, slot, port, config),
+            log_path=logs / f"{service.name}.{slot}.log",
+        )
+        item = instance.Instance(
+            spec,
+            self.policy,
+            self._changed,
+            restarts=record.restarts if record is not None else 0,
+        )
+        deployment.instances[(service.name, slot)] = item
+        adopted = None
+        was_ready = False
+        if record is not None and record.pid is not None and _alive(record):
+            adopted = processes.Spawned(
+                record.pid, record.pgid or record.pid, record.start_ticks or 0
+            )
+            was_ready = record.state == instance.State.READY
+            # Known at once, so the first route table after a restart keeps the traffic.
+            item.status.state = instance.State.READY if was_ready else item.status.state
+            item.status.ever_ready = was_ready
+            item.status.started_at = record.started_at
+            item.status.pid = record.pid
+            item.status.pgid = record.pgid
+            item.status.start_ticks = record.start_ticks
+        item.start(adopted, was_ready=was_ready)
+        return item
 
     async def _wait_ready(self, deployment: Deployment, timeout: float | None) -> None:
         services = deployment.workload.project.services.values()
