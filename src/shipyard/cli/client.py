@@ -110,6 +110,7 @@ def connect(home: Path | None = None) -> Client:
 
 def start_background(home: Path, port: int | None = None) -> serverinfo.ServerInfo:
     """Start a server in its own session; return once it answers."""
+    serverinfo.router_settings()  # a malformed setting is reported here, not in the server's log
     home.mkdir(parents=True, exist_ok=True)
     log_path = paths.server_log(home)
     with log_path.open("ab") as log:

@@ -60,6 +60,7 @@ class Controller:
         policy: instance.Policy | None = None,
         router_workers: int = 1,
         vhost_port: int | None = None,
+        metrics_port: int | None = None,
     ) -> None:
         self.home = home
         self.store = store
@@ -67,7 +68,9 @@ class Controller:
         self.supervisor = supervisor.Supervisor(
             store, home, policy=policy, on_change=self._changed, before_retire=self._retiring
         )
-        self.router = router_link.RouterLink(home, workers=router_workers, vhost_port=vhost_port)
+        self.router = router_link.RouterLink(
+            home, workers=router_workers, vhost_port=vhost_port, metrics_port=metrics_port
+        )
         self._holder = f"server@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._dirty = asyncio.Event()
         self._apply_lock = asyncio.Lock()

@@ -58,6 +58,7 @@ def serve(host: str, port: int, home: Path) -> None:
             f"a server for {home} is already running (pid {running.pid}, {running.url})",
             hint="stop it first: `shipyard server stop`",
         )
+    router = serverinfo.router_settings()
     home.mkdir(parents=True, exist_ok=True)
     _configure_logging()
     sock = bind(host, port)
@@ -73,8 +74,13 @@ def serve(host: str, port: int, home: Path) -> None:
         token=serverinfo.new_token(),
         started_at=time.time(),
     )
-    workers, vhost_port = serverinfo.router_settings()
-    state = controller.Controller(home, store, router_workers=workers, vhost_port=vhost_port)
+    state = controller.Controller(
+        home,
+        store,
+        router_workers=router.workers,
+        vhost_port=router.host_port,
+        metrics_port=router.metrics_port,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: object) -> AsyncIterator[None]:

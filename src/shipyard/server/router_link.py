@@ -25,11 +25,20 @@ LOG = "router.log"
 class RouterLink:
     """Starts or adopts the router and keeps its route table."""
 
-    def __init__(self, home: Path, *, workers: int = 1, vhost_port: int | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        *,
+        workers: int = 1,
+        vhost_port: int | None = None,
+        metrics_port: int | None = None,
+    ) -> None:
         self.home = home
         self.workers = workers
         self.vhost = routes.Listen(vhost_port) if vhost_port else None
         """The shared listener where routes are chosen by Host (``staging.shop.localhost``)."""
+        self.metrics = routes.Listen(metrics_port) if metrics_port else None
+        """The listener of the router's ``/metrics``."""
         self.path = home / SOCKET
         self.pid: int | None = None
         self.adopted = False
@@ -67,7 +76,9 @@ class RouterLink:
             if table_routes == self._routes and not force:
                 return
             version = routing.next_version(self._version, time.time_ns() // 1000)
-            table = routes.RouteTable(version=version, routes=table_routes, vhost=self.vhost)
+            table = routes.RouteTable(
+                version=version, routes=table_routes, vhost=self.vhost, metrics=self.metrics
+            )
             self._client.apply_routes(table)
             self._version = version
             self._routes = table_routes

@@ -11,15 +11,19 @@ import contextlib
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from shipyard.core import errors
 from shipyard.store import paths
 
 PORT_VARIABLE = "SHIPYARD_SERVER_PORT"
 ROUTER_HOST_PORT_VARIABLE = "SHIPYARD_ROUTER_HOST_PORT"
 """When set, the router also listens there and picks the environment by Host name."""
 ROUTER_WORKERS_VARIABLE = "SHIPYARD_ROUTER_WORKERS"
+ROUTER_METRICS_PORT_VARIABLE = "SHIPYARD_ROUTER_METRICS_PORT"
+"""When set, the router serves its golden signals in Prometheus format there, on ``/metrics``."""
 DEFAULT_PORT = 8700
 DEFAULT_HOST = "127.0.0.1"
 
@@ -43,14 +47,38 @@ def default_port() -> int:
     return int(configured) if configured.isdigit() else DEFAULT_PORT
 
 
-def router_settings() -> tuple[int, int | None]:
-    """(workers, host-name listener port) for the router, from the environment."""
-    workers = os.environ.get(ROUTER_WORKERS_VARIABLE, "")
-    host_port = os.environ.get(ROUTER_HOST_PORT_VARIABLE, "")
-    return (
-        int(workers) if workers.isdigit() and int(workers) > 0 else 1,
-        int(host_port) if host_port.isdigit() else None,
+@dataclass(frozen=True, slots=True)
+class RouterSettings:
+    """How the server runs the router, from ``SHIPYARD_ROUTER_*`` variables."""
+
+    workers: int = 1
+    host_port: int | None = None
+    """The shared listener that picks the environment by ``Host: <env>.<app>.localhost``."""
+    metrics_port: int | None = None
+    """The listener of the router's ``/metrics`` (Prometheus text format)."""
+
+
+def router_settings(environ: Mapping[str, str] | None = None) -> RouterSettings:
+    """The router's settings from the environment; a malformed value is a usage error."""
+    values = os.environ if environ is None else environ
+    workers = _number(values, ROUTER_WORKERS_VARIABLE, 1, 64)
+    return RouterSettings(
+        workers=1 if workers is None else workers,
+        host_port=_number(values, ROUTER_HOST_PORT_VARIABLE, 1, 65535),
+        metrics_port=_number(values, ROUTER_METRICS_PORT_VARIABLE, 1, 65535),
     )
+
+
+def _number(values: Mapping[str, str], name: str, low: int, high: int) -> int | None:
+    raw = values.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise errors.UsageError(
+            f"{name}={raw!r} is not a number from {low} to {high}",
+            hint=f"set {name} to a number from {low} to {high}, or unset it",
+        )
+    return int(raw)
 
 
 def new_token() -> str:
