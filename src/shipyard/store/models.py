@@ -97,3 +97,37 @@ class Event(Base):
     at: Mapped[float] = mapped_column(Float, index=True)
     summary: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class Deploy(Base):
+    """One deploy or rollback of an environment, from request to outcome.
+
+    ``status`` moves from ``waiting-approval``/``queued`` through ``running`` (``paused`` at a
+    canary step) to ``succeeded``, ``failed``, ``aborted``, ``rejected`` or ``interrupted`` (the
+    server died during it). ``serving_release_id`` and ``weight`` say where the traffic is, as
+    recorded before each change, so a restarted server knows which release to converge to.
+    """
+
+    __tablename__ = "deploys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    environment: Mapped[str] = mapped_column(String(64), index=True)
+    app: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    """``deploy`` or ``rollback``."""
+    release_id: Mapped[str] = mapped_column(String(64))
+    commit: Mapped[str] = mapped_column(String(64))
+    previous_release_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    strategy: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(Text, default="")
+    branch: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    serving_release_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    weight: Mapped[int] = mapped_column(Integer, default=0)
+    settings: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    approved_by: Mapped[str | None] = mapped_column(Text, nullable=True)
+    approved_at: Mapped[float | None] = mapped_column(Float, nullable=True)

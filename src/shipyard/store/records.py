@@ -253,3 +253,12 @@ def lock_holders(store: database.Store) -> dict[str, str]:
             row.environment: row.holder
             for row in session.scalars(sqlalchemy.select(models.DeployLock))
         }
+
+
+def lock_info(store: database.Store, environment: str) -> tuple[str, float] | None:
+    """Who holds an environment's deploy lock and since when (None when free or expired)."""
+    with store.session() as session:
+        row = session.get(models.DeployLock, environment)
+        if row is None or row.expires_at <= time.time():
+            return None
+        return row.holder, row.acquired_at
