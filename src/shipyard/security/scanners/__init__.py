@@ -1,0 +1,1 @@
+"""One module per scanner, each implementing ``shipyard.security.interface.Scanner``."""
