@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from shipyard.spec import deploy_settings, workflow
+from shipyard.spec import deploy_settings, project_security, workflow
 
 PROJECT_FILE = "shipyard.yaml"
 """The project file's name, at the root of a repository."""
@@ -93,6 +93,9 @@ class Project:
     services: Mapping[str, Service]
     config: Mapping[str, str] = field(default_factory=dict)
     environments: Mapping[str, Environment] = field(default_factory=dict)
+    security: project_security.SecuritySettings = field(
+        default_factory=project_security.SecuritySettings
+    )
 
     def environment_config(self, environment: str) -> dict[str, str]:
         """The config an environment's instances see: the project's, overlaid by its own."""

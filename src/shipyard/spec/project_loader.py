@@ -14,6 +14,7 @@ from shipyard.spec import (
     node_reader,
     project,
     project_deploy,
+    project_security,
     project_services,
     project_values,
     workflow,
@@ -21,7 +22,7 @@ from shipyard.spec import (
 )
 from shipyard.spec.node_reader import join
 
-TOP_KEYS = frozenset({"app", "services", "config", "environments"})
+TOP_KEYS = frozenset({"app", "services", "config", "environments", "security"})
 ENVIRONMENT_KEYS = frozenset({"port", "config", "deploy", "protection"})
 _LATER = "not supported yet"
 UNSUPPORTED_TOP = {
@@ -87,6 +88,9 @@ def _read_project(
     if "environments" in entries:
         environments = _environments(reader, entries["environments"].value)
     _check_ports(reader, services, environments)
+    security = project_security.SecuritySettings()
+    if "security" in entries:
+        security = project_security.read_security(reader, entries["security"].value)
     if app is None:
         return None
     return project.Project(
@@ -95,6 +99,7 @@ def _read_project(
         services=services,
         config=config,
         environments=environments,
+        security=security,
     )
 
 
