@@ -161,8 +161,8 @@ environments:
             "shipyard.yaml:3:13: config.A: expressions are not supported in config yet",
         ),
         (
-            "app: a\nservices: {w: {run: x}}\nflags: f.json\n",
-            "shipyard.yaml:3:1: flags: `flags` is not supported",
+            "app: a\nservices: {w: {run: x}}\nalerts: a.yml\n",
+            "shipyard.yaml:3:1: alerts: `alerts` is not supported",
         ),
     ],
 )

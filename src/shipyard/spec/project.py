@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from shipyard.spec import deploy_settings, project_security, workflow
+from shipyard.spec import deploy_settings, project_flags, project_security, workflow
 
 PROJECT_FILE = "shipyard.yaml"
 """The project file's name, at the root of a repository."""
@@ -82,6 +82,8 @@ class Environment:
     source: workflow.SourceMap = field(default_factory=lambda: workflow.SourceMap("", ""))
     deploy: deploy_settings.DeploySettings = field(default_factory=deploy_settings.DeploySettings)
     protection: deploy_settings.Protection = field(default_factory=deploy_settings.Protection)
+    flags: Mapping[str, project_flags.FlagOverride] = field(default_factory=dict)
+    """Flag key -> this environment's changes to the flags file."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,7 @@ class Project:
     security: project_security.SecuritySettings = field(
         default_factory=project_security.SecuritySettings
     )
+    flags: project_flags.FlagSettings = field(default_factory=project_flags.FlagSettings)
 
     def environment_config(self, environment: str) -> dict[str, str]:
         """The config an environment's instances see: the project's, overlaid by its own."""

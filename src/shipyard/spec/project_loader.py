@@ -14,6 +14,7 @@ from shipyard.spec import (
     node_reader,
     project,
     project_deploy,
+    project_flags,
     project_security,
     project_services,
     project_values,
@@ -22,12 +23,11 @@ from shipyard.spec import (
 )
 from shipyard.spec.node_reader import join
 
-TOP_KEYS = frozenset({"app", "services", "config", "environments", "security"})
-ENVIRONMENT_KEYS = frozenset({"port", "config", "deploy", "protection"})
+TOP_KEYS = frozenset({"app", "services", "config", "environments", "security", "flags"})
+ENVIRONMENT_KEYS = frozenset({"port", "config", "deploy", "protection", "flags"})
 _LATER = "not supported yet"
 UNSUPPORTED_TOP = {
     "resources": (f"`resources` is {_LATER}", "remove it; resources come in a later version"),
-    "flags": (f"`flags` is {_LATER}", "remove it; feature flags come in a later version"),
     "alerts": (f"`alerts` is {_LATER}", "remove it; alert rules come in a later version"),
 }
 UNSUPPORTED_ENVIRONMENT = {
@@ -91,6 +91,9 @@ def _read_project(
     security = project_security.SecuritySettings()
     if "security" in entries:
         security = project_security.read_security(reader, entries["security"].value)
+    flags = project_flags.FlagSettings()
+    if "flags" in entries:
+        flags = project_flags.read_flags_file(reader, entries["flags"].value)
     if app is None:
         return None
     return project.Project(
@@ -100,6 +103,7 @@ def _read_project(
         config=config,
         environments=environments,
         security=security,
+        flags=flags,
     )
 
 
@@ -148,6 +152,11 @@ def _environment(
         source=workflow.SourceMap(reader.file, path, locations),
         deploy=deploy,
         protection=protection,
+        flags=project_flags.read_environment_flags(
+            reader, entries["flags"].value, join(path, "flags")
+        )
+        if "flags" in entries
+        else {},
     )
 
 
