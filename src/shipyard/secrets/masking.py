@@ -31,11 +31,8 @@ from dataclasses import dataclass
 
 MASK = "***"
 
-# Below this many characters per pattern a text is searched with one compiled regex; above it,
-# one ``str.find`` pass per pattern is faster (measured with 50 secrets on log-like text).
-_FIND_MIN_CHARS_PER_PATTERN = 4
-# A trie regex nests one group per branching point; deeper than this, sre's recursion suffers.
-_MAX_TRIE_DEPTH = 100
+MIN_MASKED_LENGTH = 4
+"""Shorter values are not masked (as GitHub does): masking ``ab`` would hide half of every log."""
 # ``partial_start`` looks suffixes up among the patterns' prefixes up to this length.
 _PREFIX_PROBE = 32
 _LINE_BREAKS = re.compile(r"[\r\n]")
@@ -48,7 +45,8 @@ class Masker:
     ``add`` never blocks ``mask``: the search structures are rebuilt lazily and swapped in whole.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, min_length: int = MIN_MASKED_LENGTH) -> None:
+        self._min_length = min_length
         self._values: set[str] = set()
         self._patterns: set[str] = set()
         self._index: _Index | None = _Index.build(())
@@ -58,21 +56,29 @@ class Masker:
         """The registered values: each value added and each line of a multi-line one."""
         return frozenset(self._values)
 
-    def add(self, value: str) -> None:
-        """Register a secret, its lines and its encodings; empty or blank values are ignored."""
+    def add(self, value: str) -> bool:
+        """Register a secret, its lines and its encodings; empty or blank values are ignored.
+
+        Returns False when ``value`` is shorter than ``min_length`` (4 by default) and so is
+        not masked: the caller warns about it, naming the secret. Lines of a multi-line value
+        that are that short are skipped the same way.
+        """
         if not value.strip():
-            return
+            return True
+        if len(value.strip()) < self._min_length:
+            return False
         candidates = [value]
         if _LINE_BREAKS.search(value):
             candidates.extend(line.strip() for line in _LINE_BREAKS.split(value))
         for candidate in candidates:
-            if not candidate.strip() or candidate in self._values:
+            if len(candidate.strip()) < self._min_length or candidate in self._values:
                 continue
             self._values.add(candidate)
             for pattern in encodings(candidate):
                 if pattern and not _LINE_BREAKS.search(pattern) and pattern not in self._patterns:
                     self._patterns.add(pattern)
                     self._index = None
+        return True
 
     def mask(self, text: str) -> str:
         """``text`` with every occurrence of a value (or an encoding of one) replaced by ``***``."""
@@ -83,9 +89,7 @@ class Masker:
         index = self._current_index()
         if not text or not index.patterns:
             return []
-        if index.regex is None or len(text) >= _FIND_MIN_CHARS_PER_PATTERN * len(index.patterns):
-            return _merge(_occurrences(text, index.patterns))
-        return _regex_spans(text, index.regex)
+        return _anchored_spans(text, index)
 
     def partial_start(self, text: str) -> int:
         """Where the longest suffix of ``text`` that could still grow into a value starts.
@@ -165,10 +169,20 @@ def encodings(value: str) -> Iterator[str]:
 
 @dataclass(frozen=True, slots=True)
 class _Index:
-    """Search structures for one set of patterns, built once and never changed."""
+    """Search structures for one set of patterns, built once and never changed.
+
+    Each pattern is found from its *anchor*, its least common character in log text: one
+    compiled regex skips (in C) every position holding no anchor, and at an anchor checks the
+    pattern's characters before it with a fixed-width lookbehind and those after it directly.
+    Where it matches, every pattern with that anchor is checked there, so overlapping
+    occurrences are all found. Anchoring at the first character instead would stop at nearly
+    every letter of a log; anchors like ``Q`` or ``%`` make the regex skip most of it.
+    """
 
     patterns: tuple[str, ...]
     regex: re.Pattern[str] | None
+    # Anchor character -> (pattern, the anchor's offset in it).
+    anchored: dict[str, tuple[tuple[str, int], ...]]
     # Every proper prefix of a pattern, up to _PREFIX_PROBE characters long.
     prefixes: frozenset[str]
     # The first _PREFIX_PROBE characters of each longer pattern -> those patterns.
@@ -189,13 +203,14 @@ class _Index:
         for pattern in ordered:
             for size in range(2, len(pattern)):
                 prefix_ends.setdefault(pattern[size - 2 : size], set()).add(size)
-        trie = _trie(ordered)
-        regex = None
-        if ordered and _depth(trie) <= _MAX_TRIE_DEPTH:
-            regex = re.compile(_trie_regex(trie), re.DOTALL)
+        anchored: dict[str, list[tuple[str, int]]] = {}
+        for pattern in ordered:
+            offset = _anchor(pattern)
+            anchored.setdefault(pattern[offset], []).append((pattern, offset))
         return cls(
             patterns=ordered,
-            regex=regex,
+            regex=_anchored_regex(anchored) if ordered else None,
+            anchored={char: tuple(group) for char, group in anchored.items()},
             prefixes=frozenset(prefixes),
             heads={head: tuple(group) for head, group in heads.items()},
             prefix_ends={
@@ -203,6 +218,39 @@ class _Index:
             },
             longest=len(ordered[0]) if ordered else 0,
         )
+
+
+# Characters from the most to the least common in log text (a fixed guess: English words,
+# numbers, timestamps, paths, common upper-case words); any other character is rarer still.
+_COMMON = " etaoinsrlhdcumpfgywbvkxjqz0123456789:-./_=,[]()'\"\tTZEAOINSRLHDCUMPFGYWBVKXJQ"
+_RANK = {char: rank for rank, char in enumerate(_COMMON)}
+
+
+def _anchor(pattern: str) -> int:
+    """The offset of ``pattern``'s least common character (the first such, on a tie)."""
+    rarest = len(_COMMON)
+    best, best_rank = 0, -1
+    for offset, char in enumerate(pattern):
+        rank = _RANK.get(char, rarest)
+        if rank > best_rank:
+            best, best_rank = offset, rank
+    return best
+
+
+def _anchored_regex(anchored: dict[str, list[tuple[str, int]]]) -> re.Pattern[str]:
+    """Matches at an anchor where at least one pattern with that anchor occurs.
+
+    After the anchor, each alternative starts with the literal next character (sre rejects a
+    non-matching alternative on that one comparison), then a lookbehind checks the whole pattern.
+    """
+    groups = []
+    for char, group in anchored.items():
+        alternatives = []
+        for pattern, offset in sorted(group, key=lambda item: item[1] == len(item[0]) - 1):
+            after = re.escape(pattern[offset + 1 :])
+            alternatives.append(after + (f"(?<={re.escape(pattern)})" if offset else ""))
+        groups.append(re.escape(char) + "(?:" + "|".join(alternatives) + ")")
+    return re.compile("|".join(groups), re.DOTALL)
 
 
 def _is_proper_prefix(index: _Index, tail: str) -> bool:
@@ -213,73 +261,20 @@ def _is_proper_prefix(index: _Index, tail: str) -> bool:
     return any(len(pattern) > len(tail) and pattern.startswith(tail) for pattern in group)
 
 
-# A trie node: child character -> node; the key "" marks the end of a pattern.
-_Trie = dict[str, "_Trie"]
-
-
-def _trie(patterns: Iterable[str]) -> _Trie:
-    root: _Trie = {}
-    for pattern in patterns:
-        node = root
-        for char in pattern:
-            node = node.setdefault(char, {})
-        node[""] = {}
-    return root
-
-
-def _depth(node: _Trie) -> int:
-    """Nesting depth of the regex built from ``node``: one level per branching point."""
-    depth, stack = 0, [(node, 0)]
-    while stack:
-        current, level = stack.pop()
-        branches = len(current)
-        level += 1 if branches > 1 else 0
-        depth = max(depth, level)
-        stack.extend((child, level) for key, child in current.items() if key)
-    return depth
-
-
-def _trie_regex(node: _Trie) -> str:
-    """A regex matching the longest pattern that starts at a position (single-child runs merged)."""
-    ends_here = "" in node
-    branches = []
-    for char in sorted(key for key in node if key):
-        run, child = char, node[char]
-        while len(child) == 1 and "" not in child:
-            (next_char,) = child
-            run, child = run + next_char, child[next_char]
-        branches.append(re.escape(run) + _trie_regex(child))
-    if not branches:
-        return ""
-    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-    return f"(?:{body})?" if ends_here else body
-
-
-def _regex_spans(text: str, regex: re.Pattern[str]) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    position, length = 0, len(text)
-    while (found := regex.search(text, position)) is not None:
-        start, end = found.span()
-        # Occurrences starting inside the run, or right where it ends, extend it.
-        probe = start + 1
-        while probe <= end and probe < length:
-            inner = regex.match(text, probe)
-            if inner is not None and inner.end() > end:
-                end = inner.end()
-            probe += 1
-        spans.append((start, end))
-        position = end + 1
-    return spans
-
-
-def _occurrences(text: str, patterns: Iterable[str]) -> list[tuple[int, int]]:
-    found = []
-    for pattern in patterns:
-        start = text.find(pattern)
-        while start != -1:
-            found.append((start, start + len(pattern)))
-            start = text.find(pattern, start + 1)
-    return found
+def _anchored_spans(text: str, index: _Index) -> list[tuple[int, int]]:
+    """Every occurrence of every pattern, overlapping ones included, merged into runs."""
+    assert index.regex is not None
+    found: list[tuple[int, int]] = []
+    search, anchored = index.regex.search, index.anchored
+    position = 0
+    while (hit := search(text, position)) is not None:
+        at = hit.start()
+        for pattern, offset in anchored[text[at]]:
+            start = at - offset
+            if start >= 0 and text.startswith(pattern, start):
+                found.append((start, start + len(pattern)))
+        position = at + 1
+    return _merge(found)
 
 
 def _merge(occurrences: list[tuple[int, int]]) -> list[tuple[int, int]]:
