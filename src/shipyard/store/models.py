@@ -131,3 +131,61 @@ class Deploy(Base):
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     approved_by: Mapped[str | None] = mapped_column(Text, nullable=True)
     approved_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class FlagSet(Base):
+    """The flags an environment serves: the flagd document last published to it.
+
+    ``revision`` grows with every change to the environment's flags (a new document or a runtime
+    override), so it names a version of what OFREP answers (its ETag).
+    """
+
+    __tablename__ = "flag_sets"
+
+    environment: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text, default="")
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[float] = mapped_column(Float)
+    updated_by: Mapped[str] = mapped_column(Text, default="")
+
+
+class FlagOverride(Base):
+    """A runtime change to one flag of one environment: JSON of flagd fields it replaces."""
+
+    __tablename__ = "flag_overrides"
+
+    environment: Mapped[str] = mapped_column(String(64), primary_key=True)
+    flag: Mapped[str] = mapped_column(String(256), primary_key=True)
+    fields: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[float] = mapped_column(Float)
+    updated_by: Mapped[str] = mapped_column(Text, default="")
+
+
+class FlagAudit(Base):
+    """Who changed which flag of which environment, when, and its definition before and after."""
+
+    __tablename__ = "flag_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    environment: Mapped[str] = mapped_column(String(64), index=True)
+    flag: Mapped[str] = mapped_column(String(256), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[float] = mapped_column(Float, index=True)
+    before: Mapped[str] = mapped_column(Text, default="null")
+    after: Mapped[str] = mapped_column(Text, default="null")
+
+
+class FlagToken(Base):
+    """A read-only token that evaluates one environment's flags; only its SHA-256 is kept."""
+
+    __tablename__ = "flag_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    environment: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    created_by: Mapped[str] = mapped_column(Text, default="")
+    revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
