@@ -23,7 +23,7 @@ from shipyard import __version__
 from shipyard.core import errors
 from shipyard.deploy import releases
 from shipyard.runtime.supervisor import logs, supervisor
-from shipyard.server import controller
+from shipyard.server import api_deploys, controller
 from shipyard.store import records
 
 _log = logging.getLogger(__name__)
@@ -292,4 +292,5 @@ def create_app(state: controller.Controller, *, token: str, started_at: float, p
 
         return StreamingResponse(lines(), media_type="text/plain; charset=utf-8")
 
+    app.include_router(api_deploys.router(state))
     return app

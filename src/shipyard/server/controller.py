@@ -77,11 +77,21 @@ class Controller:
         self._sync_task: asyncio.Task[None] | None = None
         self._ports: dict[str, tuple[str, int]] = {}
         """environment -> (app, port) of the environments that receive traffic."""
+        self.weights: dict[str, dict[str, int]] = {}
+        """environment -> release -> weight, while a rollout splits its traffic."""
+        self.draining: set[str] = set()
+        """Addresses of instances taken out of the route before they stop."""
+        self._warm: dict[tuple[str, str], asyncio.Task[None]] = {}
+        """(environment, release) -> the task that stops a release kept warm."""
+        from shipyard.server import deploys
+
+        self.deploys = deploys.DeployManager(self)
 
     # -- start and stop --
 
     async def start(self) -> None:
         await asyncio.to_thread(self._release_dead_locks)
+        await self.deploys.recover()
         self.supervisor.start()
         await asyncio.to_thread(self.router.start)
         await self.restore()
@@ -94,6 +104,9 @@ class Controller:
             self._sync_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sync_task
+        await self.deploys.close()
+        for task in self._warm.values():
+            task.cancel()
         await self.supervisor.close(stop_instances=True)
         await asyncio.to_thread(self.router.shutdown)
 
@@ -323,6 +336,80 @@ class Controller:
         await asyncio.to_thread(self.router.drain, addresses)
         await asyncio.sleep(DRAIN_SETTLE)
 
+    # -- what rollouts use --
+
+    async def apply_routes(self) -> None:
+        await self._apply_routes()
+
+    async def drain(self, items: list[instance.Instance], timeout: float) -> None:
+        """Take instances out of the route, close their idle pooled connections, and wait until
+        their in-flight requests are done (at most ``timeout`` s); long-lived connections
+        (WebSockets) are closed when the instance stops, right after."""
+        addresses = [f"{routing.INSTANCE_HOST}:{item.spec.port}" for item in items]
+        if not addresses:
+            return
+        self.draining.update(addresses)
+        await self._apply_routes()
+        await asyncio.to_thread(self.router.drain, addresses)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            try:
+                busy = await asyncio.to_thread(self.router.in_flight, addresses)
+            except router_errors.RouterError:
+                break
+            if busy <= 0:
+                break
+            await asyncio.sleep(0.05)
+
+    def undrain(self, items: list[instance.Instance]) -> None:
+        for item in items:
+            self.draining.discard(f"{routing.INSTANCE_HOST}:{item.spec.port}")
+
+    def keep_warm(self, environment: str, release: str, seconds: float) -> None:
+        """Stop ``release``'s instances (drained) after ``seconds``, unless it serves again."""
+        self.cancel_warm(environment, release)
+        task = asyncio.get_running_loop().create_task(
+            self._expire_warm(environment, release, seconds)
+        )
+        self._warm[(environment, release)] = task
+
+    def cancel_warm(self, environment: str, release: str) -> None:
+        task = self._warm.pop((environment, release), None)
+        if task is not None:
+            task.cancel()
+
+    def warm_releases(self, environment: str) -> list[str]:
+        return [release for (name, release) in self._warm if name == environment]
+
+    async def discard_others(self, environment: str, keep: str) -> None:
+        """Stop the deployments of ``environment`` that neither serve nor are ``keep``."""
+        for deployment in self.supervisor.others(environment):
+            if deployment.workload.release_id == keep:
+                continue
+            self.cancel_warm(environment, deployment.workload.release_id)
+            await self.drain(list(deployment.instances.values()), 5.0)
+            await self.supervisor.discard(deployment)
+            self.undrain(list(deployment.instances.values()))
+
+    async def _expire_warm(self, environment: str, release: str, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        while True:
+            try:
+                async with self._locked(environment):
+                    self._warm.pop((environment, release), None)
+                    deployment = self.supervisor.deployment_of(environment, release)
+                    current = self.supervisor.deployments.get(environment)
+                    if deployment is None or deployment is current:
+                        return
+                    items = list(deployment.instances.values())
+                    await self.drain(items, 5.0)
+                    await self.supervisor.discard(deployment)
+                    self.undrain(items)
+                    return
+            except Conflict:
+                await asyncio.sleep(1.0)  # a deploy is running: try again after it
+
     def _changed(self, environment: str) -> None:
         self._dirty.set()
 
@@ -368,6 +455,9 @@ class Controller:
                 continue
             live = current.get(spec.environment)
             newest = live is not None and live.workload.release_id == spec.release_id
+            split = self.weights.get(spec.environment)
+            weight = (100 if newest else 0) if split is None else split.get(spec.release_id, 0)
+            address = f"{routing.INSTANCE_HOST}:{spec.port}"
             found.append(
                 routing.Upstream(
                     environment=spec.environment,
@@ -375,8 +465,8 @@ class Controller:
                     release_id=spec.release_id,
                     name=spec.name,
                     port=spec.port,
-                    ready=item.ready and newest,
-                    weight=100 if newest else 0,
+                    ready=item.ready and weight > 0 and address not in self.draining,
+                    weight=weight,
                 )
             )
         return found

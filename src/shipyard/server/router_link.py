@@ -93,6 +93,13 @@ class RouterLink:
                 except errors.RouterError:
                     continue
 
+    def in_flight(self, addresses: list[str]) -> int:
+        """Requests the router is serving now on these instances (summed over its workers)."""
+        wanted = set(addresses)
+        with self._lock:
+            signals = self._client.stats().signals
+        return sum(row.in_flight for row in signals if row.address in wanted)
+
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop the router gracefully and wait until it has exited."""
         with self._lock:
