@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import shlex
 import shutil
 from dataclasses import dataclass
@@ -32,13 +34,28 @@ class ShellCommand:
     extension: str
 
     def argv(self, script: str) -> list[str]:
-        return [part.replace("{0}", script) for part in shlex.split(self.template)]
+        return [part.replace("{0}", script) for part in _split(self.template)]
+
+
+@functools.lru_cache(maxsize=64)
+def _split(template: str) -> tuple[str, ...]:
+    return tuple(shlex.split(template))
+
+
+@functools.lru_cache(maxsize=64)
+def _which(program: str, path: str | None) -> bool:
+    return shutil.which(program, path=path) is not None
+
+
+def _installed(program: str) -> bool:
+    """Whether the runner's PATH has ``program``: asked once per PATH, not once per step."""
+    return _which(program, os.environ.get("PATH"))
 
 
 def resolve(shell: str | None) -> ShellCommand:
     """The command for a ``shell:`` value (None when no shell is configured anywhere)."""
     if shell is None:
-        template = UNSPECIFIED_TEMPLATE if shutil.which("bash") else "sh -e {0}"
+        template = UNSPECIFIED_TEMPLATE if _installed("bash") else "sh -e {0}"
         return ShellCommand(template, ".sh")
     if shell in TEMPLATES:
         template, extension = TEMPLATES[shell]
@@ -50,7 +67,7 @@ def resolve(shell: str | None) -> ShellCommand:
             hint="use bash, sh, python, pwsh, or a command with `{0}` where the script file goes, "
             "e.g. `perl {0}`",
         )
-    if template.startswith("pwsh") and not shutil.which("pwsh"):
+    if template.startswith("pwsh") and not _installed("pwsh"):
         raise ShellError(
             "PowerShell (`pwsh`) is not installed on this machine",
             hint="install PowerShell, or use `shell: bash`",
