@@ -106,8 +106,29 @@ class Document(NamedTuple):
     problems: tuple[errors.SpecError, ...] = ()
 
 
+_PARSED: dict[tuple[str, str], Document] = {}
+"""The last few documents parsed: ``shipyard run`` reads a workflow twice (its quick summary for
+the whole-run cache, then the loader), and the tree is never changed once built."""
+_PARSED_KEPT = 8
+
+
 def parse(text: str, *, path: str) -> Document:
-    """Parse one YAML document. Raises ``SpecError`` for a syntax error, at its file:line:col."""
+    """Parse one YAML document. Raises ``SpecError`` for a syntax error, at its file:line:col.
+
+    The tree returned is shared with later calls for the same text and path: read it, never
+    change it.
+    """
+    key = (path, text)
+    document = _PARSED.get(key)
+    if document is None:
+        document = _parse(text, path)
+        if len(_PARSED) >= _PARSED_KEPT:
+            _PARSED.clear()
+        _PARSED[key] = document
+    return document
+
+
+def _parse(text: str, path: str) -> Document:
     bad = _UNPRINTABLE.search(text)
     if bad is not None:
         raise yaml_errors.unprintable_error(text, bad.start(), path)
