@@ -55,14 +55,29 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+"""Per class: the dataclass fields a key reads (``source`` left out), or None for other types."""
+
+
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    if kind in _FIELD_NAMES:
+        return _FIELD_NAMES[kind]
+    names = (
+        tuple(field.name for field in dataclasses.fields(kind) if field.name != "source")
+        if dataclasses.is_dataclass(kind)
+        else None
+    )
+    _FIELD_NAMES[kind] = names
+    return names
+
+
 def _plain(value: Any) -> Any:
     """A model as plain data without its source positions."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            field.name: _plain(getattr(value, field.name))
-            for field in dataclasses.fields(value)
-            if field.name != "source"
-        }
+    if isinstance(value, str | int | float | bool | None):
+        return value
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
