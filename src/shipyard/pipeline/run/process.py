@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -79,39 +80,135 @@ async def run(
     env: Mapping[str, str],
     on_line: Callable[[str], None],
     timeout: float | None = None,
-    stdin: int | None = asyncio.subprocess.DEVNULL,
     kill_grace: float = KILL_GRACE,
 ) -> int:
-    """Run ``argv`` to completion and return its exit status.
+    """Run ``argv`` to completion and return its exit status (``-N`` when killed by signal N).
 
     Raises ``TimeoutError`` when ``timeout`` passes (the group has been killed by then) and
     ``asyncio.CancelledError`` when cancelled (likewise). A missing program is status 127, as a
     shell reports it, with the reason given to ``on_line``.
+
+    The process is watched with two file descriptors on the event loop, its output pipe and a
+    pidfd, rather than asyncio's subprocess transports: a step is usually a process that lives a
+    millisecond, and the transports' protocols, stream reader and futures cost more than that.
     """
+    read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
     try:
-        process = await asyncio.create_subprocess_exec(
-            *argv,
+        child = subprocess.Popen(
+            argv,
             cwd=cwd,
             env=_encoded(env),
-            stdin=stdin,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            stdout=write_fd,
+            stderr=write_fd,
             start_new_session=True,
         )
     except FileNotFoundError as error:
+        os.close(read_fd)
         on_line(f"{argv[0]}: command not found ({error.strerror})")
         return 127
     except PermissionError as error:
+        os.close(read_fd)
         on_line(f"{argv[0]}: permission denied ({error.strerror})")
         return 126
+    finally:
+        os.close(write_fd)
+    watch = _Watch(asyncio.get_running_loop(), child, read_fd, on_line)
     try:
         async with asyncio.timeout(timeout):
-            return await _pump(process, on_line)
+            return await watch.result()
     except BaseException:
-        await stop_group(process.pid, kill_grace)
-        with contextlib.suppress(ProcessLookupError):
-            await process.wait()
+        await stop_group(child.pid, kill_grace)
+        await watch.exited
         raise
+    finally:
+        watch.close()
+
+
+class _Watch:
+    """A child's output pipe and its exit, watched on the event loop."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        child: subprocess.Popen[bytes],
+        read_fd: int,
+        on_line: Callable[[str], None],
+    ) -> None:
+        self.loop = loop
+        self.child = child
+        self.read_fd = read_fd
+        self.on_line = on_line
+        self.splitter = LineSplitter()
+        self.chunks = 0
+        self.eof: asyncio.Future[None] = loop.create_future()
+        self.exited: asyncio.Future[int] = loop.create_future()
+        self.pidfd = -1
+        loop.add_reader(read_fd, self._readable)
+        try:
+            self.pidfd = os.pidfd_open(child.pid)
+        except (AttributeError, OSError):  # pragma: no cover - kernels before 5.3
+            waiting = loop.run_in_executor(None, child.wait)
+            waiting.add_done_callback(lambda done: self._set_exit(done.result()))
+        else:
+            loop.add_reader(self.pidfd, self._reap)
+
+    def _readable(self) -> None:
+        try:
+            data = os.read(self.read_fd, CHUNK_SIZE)
+        except BlockingIOError:  # pragma: no cover - spurious wake-up
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.loop.remove_reader(self.read_fd)
+            if not self.eof.done():
+                self.eof.set_result(None)
+            return
+        self.chunks += 1
+        for line in self.splitter.feed(data):
+            self.on_line(line)
+
+    def _reap(self) -> None:
+        self.loop.remove_reader(self.pidfd)
+        try:
+            _, status = os.waitpid(self.child.pid, 0)
+            code = os.waitstatus_to_exitcode(status)
+        except ChildProcessError:  # pragma: no cover - reaped elsewhere
+            code = self.child.returncode if self.child.returncode is not None else 255
+        self._set_exit(code)
+
+    def _set_exit(self, code: int) -> None:
+        self.child.returncode = code  # the Popen object knows it ended: no warning when freed
+        if not self.exited.done():
+            self.exited.set_result(code)
+
+    async def result(self) -> int:
+        """The exit status, once the output has been read.
+
+        After the exit, reading goes on while output keeps coming, until end of file or until
+        the pipe stays quiet for DRAIN_AFTER_EXIT: a background child that keeps the pipe open
+        (``server &``) would otherwise hold the step forever.
+        """
+        code = await self.exited
+        while not self.eof.done():
+            seen = self.chunks
+            await asyncio.wait((self.eof,), timeout=DRAIN_AFTER_EXIT)
+            if self.chunks == seen:
+                break
+        for line in self.splitter.flush():
+            self.on_line(line)
+        return code
+
+    def close(self) -> None:
+        if not self.eof.done():
+            self.loop.remove_reader(self.read_fd)
+            self.eof.cancel()
+        os.close(self.read_fd)
+        if self.pidfd >= 0:
+            self.loop.remove_reader(self.pidfd)
+            os.close(self.pidfd)
+            self.pidfd = -1
 
 
 _ENCODED: dict[str, bytes] = {}
@@ -133,53 +230,6 @@ def _encoded(env: Mapping[str, str]) -> dict[bytes, bytes]:
             text = cache[value] = value.encode("utf-8", "surrogateescape")
         encoded[name] = text
     return encoded
-
-
-async def _pump(process: asyncio.subprocess.Process, on_line: Callable[[str], None]) -> int:
-    assert process.stdout is not None
-    stream = process.stdout
-    splitter = LineSplitter()
-    waiter = asyncio.ensure_future(process.wait())
-    try:
-        while True:
-            reader = asyncio.ensure_future(stream.read(CHUNK_SIZE))
-            done, _ = await asyncio.wait({reader, waiter}, return_when=asyncio.FIRST_COMPLETED)
-            if reader not in done:
-                # The process exited; give its output a moment to arrive, then stop reading.
-                try:
-                    chunk = await asyncio.wait_for(reader, DRAIN_AFTER_EXIT)
-                except TimeoutError:
-                    break
-            else:
-                chunk = reader.result()
-            if not chunk:
-                break
-            for line in splitter.feed(chunk):
-                on_line(line)
-            if waiter.done():
-                await _drain_ready(stream, splitter, on_line)
-                break
-        for line in splitter.flush():
-            on_line(line)
-        return await waiter
-    finally:
-        if not waiter.done():
-            waiter.cancel()
-
-
-async def _drain_ready(
-    stream: asyncio.StreamReader, splitter: LineSplitter, on_line: Callable[[str], None]
-) -> None:
-    """Read what is left after exit until EOF, or until the pipe stays quiet briefly."""
-    while True:
-        try:
-            chunk = await asyncio.wait_for(stream.read(CHUNK_SIZE), DRAIN_AFTER_EXIT)
-        except TimeoutError:
-            return
-        if not chunk:
-            return
-        for line in splitter.feed(chunk):
-            on_line(line)
 
 
 async def stop_group(pgid: int, grace: float = KILL_GRACE) -> None:
