@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "down": ("shipyard.cli.env_command", "down", "Stop an environment's instances."),
     "ps": ("shipyard.cli.env_command", "ps", "Show running instances."),
     "logs": ("shipyard.cli.env_command", "logs", "Print an environment's logs."),
+    "scan": ("shipyard.cli.scan_command", "scan", "Run the security scanners and gate."),
     "secrets": ("shipyard.cli.secrets_command", "secrets", "Manage encrypted secrets and keys."),
 }
 

@@ -82,6 +82,8 @@ class ScanResult:
     """False when the scanner had nothing it could do (semgrep missing, no URL for DAST)."""
     seconds: float = 0.0
     artifacts: Sequence[Path] = field(default_factory=tuple)
+    error: str | None = None
+    """Why the scanner failed to run; a failed scanner fails the gate (nothing is assumed)."""
 
 
 class Scanner(Protocol):

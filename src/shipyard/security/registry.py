@@ -29,12 +29,18 @@ DEFAULT_SCANNERS = tuple(name for name in SCANNERS if name != "dast")
 """What ``shipyard scan`` runs unless told otherwise; DAST runs when given a URL."""
 
 
-def scanner(name: str) -> interface.Scanner:
-    """The scanner called ``name``; a UsageError naming the known ones otherwise."""
+def scanner_entry(name: str) -> tuple[str, str]:
+    """Where the scanner called ``name`` lives; a UsageError naming the known ones otherwise."""
     entry = SCANNERS.get(name)
     if entry is None:
         known = ", ".join(SCANNERS)
         raise errors.UsageError(f"unknown scanner `{name}`", hint=f"choose from: {known}")
+    return entry
+
+
+def scanner(name: str) -> interface.Scanner:
+    """The scanner called ``name``, its module imported on first use."""
+    entry = scanner_entry(name)
     module = importlib.import_module(f"shipyard.security.scanners.{entry[0]}")
     found: interface.Scanner = getattr(module, entry[1])()
     return found
