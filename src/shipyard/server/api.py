@@ -23,7 +23,7 @@ from shipyard import __version__
 from shipyard.core import errors
 from shipyard.deploy import releases
 from shipyard.runtime.supervisor import logs, supervisor
-from shipyard.server import api_deploys, controller
+from shipyard.server import api_deploys, api_flags, controller
 from shipyard.store import records
 
 _log = logging.getLogger(__name__)
@@ -192,8 +192,10 @@ def create_app(state: controller.Controller, *, token: str, started_at: float, p
     ) -> Response:
         given = request.headers.get("authorization", "")
         scheme, _, value = given.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            value.strip().encode(), token.encode()
+        # OFREP and the flags document take flag tokens, checked by their own routes.
+        if not request.url.path.startswith(api_flags.PUBLIC_PREFIXES) and (
+            scheme.lower() != "bearer"
+            or not hmac.compare_digest(value.strip().encode(), token.encode())
         ):
             message = "missing token" if not given else "invalid token"
             return error_response(401, message, TOKEN_HINT)
@@ -293,4 +295,5 @@ def create_app(state: controller.Controller, *, token: str, started_at: float, p
         return StreamingResponse(lines(), media_type="text/plain; charset=utf-8")
 
     app.include_router(api_deploys.router(state))
+    api_flags.include_routes(app, state.store, state.home)
     return app
