@@ -157,8 +157,8 @@ environments:
             "shipyard.yaml:3:26: environments.s.port: expected a port from 1 to 65535",
         ),
         (
-            "app: a\nservices: {w: {run: x}}\nconfig: {A: '${{ secrets.X }}'}\n",
-            "shipyard.yaml:3:13: config.A: expressions are not supported in config yet",
+            "app: a\nservices: {w: {run: x}}\nconfig: {A: '${{ resources.db.url }}'}\n",
+            "shipyard.yaml:3:13: config.A: `resources` is not supported in config yet",
         ),
         (
             "app: a\nservices: {w: {run: x}}\nalerts: a.yml\n",

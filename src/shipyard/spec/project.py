@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from shipyard.spec import deploy_settings, project_flags, project_security, workflow
+from shipyard.spec import deploy_settings, project_config, project_flags, project_security, workflow
 
 PROJECT_FILE = "shipyard.yaml"
 """The project file's name, at the root of a repository."""
@@ -94,6 +94,8 @@ class Project:
     app: str
     services: Mapping[str, Service]
     config: Mapping[str, str] = field(default_factory=dict)
+    config_spec: project_config.ConfigSpec = field(default_factory=project_config.ConfigSpec)
+    """Declared config types, ``vars`` and where each config value is written."""
     environments: Mapping[str, Environment] = field(default_factory=dict)
     security: project_security.SecuritySettings = field(
         default_factory=project_security.SecuritySettings

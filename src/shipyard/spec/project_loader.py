@@ -13,6 +13,7 @@ from shipyard.core import errors
 from shipyard.spec import (
     node_reader,
     project,
+    project_config,
     project_deploy,
     project_flags,
     project_security,
@@ -23,8 +24,8 @@ from shipyard.spec import (
 )
 from shipyard.spec.node_reader import join
 
-TOP_KEYS = frozenset({"app", "services", "config", "environments", "security", "flags"})
-ENVIRONMENT_KEYS = frozenset({"port", "config", "deploy", "protection", "flags"})
+TOP_KEYS = frozenset({"app", "services", "config", "vars", "environments", "security", "flags"})
+ENVIRONMENT_KEYS = frozenset({"port", "config", "vars", "deploy", "protection", "flags"})
 _LATER = "not supported yet"
 UNSUPPORTED_TOP = {
     "resources": (f"`resources` is {_LATER}", "remove it; resources come in a later version"),
@@ -81,9 +82,7 @@ def _read_project(
         mapping, "", "services", "add `services:` with at least one service", known=TOP_KEYS
     ):
         services = project_services.read_services(reader, entries["services"].value)
-    config: dict[str, str] = {}
-    if "config" in entries:
-        config = project_values.read_variables(reader, entries["config"].value, "config")
+    config, config_spec = project_config.read_top(reader, mapping)
     environments: dict[str, project.Environment] = {}
     if "environments" in entries:
         environments = _environments(reader, entries["environments"].value)
@@ -101,6 +100,7 @@ def _read_project(
         app=app,
         services=services,
         config=config,
+        config_spec=config_spec,
         environments=environments,
         security=security,
         flags=flags,
@@ -141,7 +141,7 @@ def _environment(
         port = project_values.read_port(reader, entries["port"].value, join(path, "port"))
     config: dict[str, str] = {}
     if "config" in entries:
-        config = project_values.read_variables(
+        config = project_config.read_environment_config(
             reader, entries["config"].value, join(path, "config")
         )
     deploy, protection = project_deploy.read_environment_deploy(reader, entries, path)
