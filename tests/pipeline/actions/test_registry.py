@@ -17,6 +17,7 @@ def test_the_builtins_are_keyed_by_lower_case_owner_and_repo() -> None:
         "actions/setup-python",
         "actions/upload-artifact",
         "astral-sh/setup-uv",
+        "shipyard/scan",
     ]
 
 

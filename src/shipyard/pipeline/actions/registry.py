@@ -7,7 +7,8 @@ one module in this package and one line in ``_BUILTIN_ACTIONS``. Keys are lower-
 Any ``@ref`` is accepted, because the built-ins implement one version's semantics:
 actions/checkout v4, actions/setup-python v5, astral-sh/setup-uv v6, actions/upload-artifact and
 actions/download-artifact v4 (v4.4 and later: hidden files left out), actions/cache v4
-(with actions/cache/restore and actions/cache/save). ``docs/actions.md`` lists
+(with actions/cache/restore and actions/cache/save), and Shipyard's own shipyard/scan v1 (the
+security gate, docs/security.md). ``docs/actions.md`` lists
 every input, output and deviation. This module only looks actions up; it never runs them.
 """
 
@@ -31,6 +32,7 @@ _BUILTIN_ACTIONS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "actions/cache": ("cache", "Cache"),
         "actions/cache/restore": ("cache", "CacheRestore"),
         "actions/cache/save": ("cache", "CacheSave"),
+        "shipyard/scan": ("scan", "Scan"),
     }
 )
 
