@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "logs": ("shipyard.cli.env_command", "logs", "Print an environment's logs."),
     "scan": ("shipyard.cli.scan_command", "scan", "Run the security scanners and gate."),
     "secrets": ("shipyard.cli.secrets_command", "secrets", "Manage encrypted secrets and keys."),
+    "flags": ("shipyard.cli.flags_command", "flags", "Publish, inspect and change feature flags."),
 }
 
 
