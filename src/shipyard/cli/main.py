@@ -32,7 +32,15 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "ps": ("shipyard.cli.env_command", "ps", "Show running instances."),
     "logs": ("shipyard.cli.env_command", "logs", "Print an environment's logs."),
     "scan": ("shipyard.cli.scan_command", "scan", "Run the security scanners and gate."),
+    "deploy": ("shipyard.cli.deploy_command", "deploy", "Roll a release out to an environment."),
+    "deploys": ("shipyard.cli.deploy_command", "list_deploys", "Show an environment's deploys."),
+    "rollback": ("shipyard.cli.deploy_command", "rollback", "Go back to the previous release."),
+    "promote": ("shipyard.cli.deploy_command", "promote", "Move a paused canary on."),
+    "abort": ("shipyard.cli.deploy_command", "abort", "Stop a deploy; traffic goes back."),
+    "approve": ("shipyard.cli.deploy_command", "approve", "Approve a waiting deploy."),
+    "reject": ("shipyard.cli.deploy_command", "reject", "Reject a waiting deploy."),
     "secrets": ("shipyard.cli.secrets_command", "secrets", "Manage encrypted secrets and keys."),
+    "config": ("shipyard.cli.config_command", "config", "Show and compare environments' config."),
     "flags": ("shipyard.cli.flags_command", "flags", "Publish, inspect and change feature flags."),
 }
 
