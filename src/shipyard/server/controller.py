@@ -23,6 +23,7 @@ from shipyard.core import errors, suggest
 from shipyard.deploy import releases
 from shipyard.runtime.router import errors as router_errors
 from shipyard.runtime.supervisor import instance, supervisor
+from shipyard.secrets import config as secrets_config
 from shipyard.server import router_link, routing
 from shipyard.store import database, paths, records, serverinfo
 
@@ -267,13 +268,15 @@ class Controller:
                     f"unknown service `{service}`",
                     hint=suggest.did_you_mean(service, loaded.services, noun="service"),
                 )
+        tree = releases.tree_dir(self.releases_root, app, manifest.id)
         return supervisor.Workload(
             environment=environment,
             app=app,
             release_id=manifest.id,
             project=loaded,
-            tree=releases.tree_dir(self.releases_root, app, manifest.id),
+            tree=tree,
             replicas=dict(replicas),
+            config=secrets_config.resolve(loaded, environment, repo_root=tree, home=self.home),
         )
 
     @contextlib.asynccontextmanager

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from shipyard.core import errors
 from shipyard.runtime.supervisor import instance, processes
+from shipyard.secrets import config as secrets_config
 from shipyard.spec import project as project_file
 from shipyard.store import database, paths, records
 
@@ -50,6 +51,9 @@ class Workload:
     project: project_file.Project
     tree: Path
     replicas: Mapping[str, int] = field(default_factory=dict)
+    config: secrets_config.ResolvedConfig | None = None
+    """The environment's config with its secrets, resolved before the deploy started (None:
+    the project's plain config)."""
 
     def replica_count(self, service: project_file.Service) -> int:
         return self.replicas.get(service.name, service.replicas)
@@ -389,7 +393,11 @@ class Supervisor:
         record: records.InstanceRecord | None = None,
     ) -> instance.Instance:
         workload = deployment.workload
-        config = workload.project.environment_config(workload.environment)
+        config = (
+            dict(workload.config.values)
+            if workload.config is not None
+            else workload.project.environment_config(workload.environment)
+        )
         logs = paths.instance_logs(self.home, workload.environment)
         logs.mkdir(parents=True, exist_ok=True)
         port = record.port if record is not None else self._free_port()
