@@ -12,10 +12,11 @@ import asyncio
 import contextlib
 import os
 import signal
-import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+
+from shipyard.pipeline.run import spawn
 
 TRACKING_VARIABLE = "SHIPYARD_TRACKING_ID"
 """Set in every process of a job; processes still carrying it at the end of the job are ended."""
@@ -94,15 +95,7 @@ async def run(
     """
     read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
     try:
-        child = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=_encoded(env),
-            stdin=subprocess.DEVNULL,
-            stdout=write_fd,
-            stderr=write_fd,
-            start_new_session=True,
-        )
+        child = spawn.start(argv, cwd=cwd, env=env, output_fd=write_fd)
     except FileNotFoundError as error:
         os.close(read_fd)
         on_line(f"{argv[0]}: command not found ({error.strerror})")
@@ -131,7 +124,7 @@ class _Watch:
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
-        child: subprocess.Popen[bytes],
+        child: spawn.Child,
         read_fd: int,
         on_line: Callable[[str], None],
     ) -> None:
@@ -148,7 +141,7 @@ class _Watch:
         try:
             self.pidfd = os.pidfd_open(child.pid)
         except (AttributeError, OSError):  # pragma: no cover - kernels before 5.3
-            waiting = loop.run_in_executor(None, child.wait)
+            waiting = loop.run_in_executor(None, _wait, child.pid)
             waiting.add_done_callback(lambda done: self._set_exit(done.result()))
         else:
             loop.add_reader(self.pidfd, self._reap)
@@ -171,15 +164,10 @@ class _Watch:
 
     def _reap(self) -> None:
         self.loop.remove_reader(self.pidfd)
-        try:
-            _, status = os.waitpid(self.child.pid, 0)
-            code = os.waitstatus_to_exitcode(status)
-        except ChildProcessError:  # pragma: no cover - reaped elsewhere
-            code = self.child.returncode if self.child.returncode is not None else 255
-        self._set_exit(code)
+        self._set_exit(_wait(self.child.pid))
 
     def _set_exit(self, code: int) -> None:
-        self.child.returncode = code  # the Popen object knows it ended: no warning when freed
+        self.child.ended(code)
         if not self.exited.done():
             self.exited.set_result(code)
 
@@ -211,25 +199,12 @@ class _Watch:
             self.pidfd = -1
 
 
-_ENCODED: dict[str, bytes] = {}
-
-
-def _encoded(env: Mapping[str, str]) -> dict[bytes, bytes]:
-    """The environment as bytes, as the kernel takes it; each string is encoded once per
-    process (steps share almost all their variables), and Popen skips re-encoding them."""
-    cache = _ENCODED
-    if len(cache) > 100_000:
-        cache.clear()
-    encoded = {}
-    for key, value in env.items():
-        name = cache.get(key)
-        if name is None:
-            name = cache[key] = key.encode("utf-8", "surrogateescape")
-        text = cache.get(value)
-        if text is None:
-            text = cache[value] = value.encode("utf-8", "surrogateescape")
-        encoded[name] = text
-    return encoded
+def _wait(pid: int) -> int:
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:  # pragma: no cover - reaped by someone else
+        return 255
+    return os.waitstatus_to_exitcode(status)
 
 
 async def stop_group(pgid: int, grace: float = KILL_GRACE) -> None:
