@@ -73,7 +73,9 @@ class Control:
         promote = asyncio.ensure_future(self.promoted.wait())
         abort = asyncio.ensure_future(self._abort.wait())
         try:
-            done, _ = await asyncio.wait({promote, abort}, timeout=seconds)
+            done, _ = await asyncio.wait(
+                {promote, abort}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
             promote.cancel()
             abort.cancel()

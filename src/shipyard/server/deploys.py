@@ -415,12 +415,21 @@ class DeployManager:
         record, running = await asyncio.to_thread(self._running_in, environment)
         await asyncio.to_thread(self._event, record, "deploy.promote", f"promoted by {actor}")
         running.control.promote()
+        return await self._moved_on(record)
+
+    async def _moved_on(self, record: deploys.DeployRecord) -> deploys.DeployRecord:
+        """The deploy once it has left the pause it was in (so a follower sees it move)."""
+        for _ in range(250):
+            found = await asyncio.to_thread(deploys.get, self.store, record.id)
+            if found is None or found.status != "paused":
+                return found or record
+            await asyncio.sleep(0.02)
         return record
 
     async def abort(self, environment: str, actor: str) -> deploys.DeployRecord:
         record, running = await asyncio.to_thread(self._running_in, environment)
         running.control.abort(f"by {actor or 'someone'}")
-        return record
+        return await self._moved_on(record)
 
     async def decide(self, deploy_id: int, actor: str, *, approve: bool) -> deploys.DeployRecord:
         from shipyard.server.controller import Conflict, NotFound
