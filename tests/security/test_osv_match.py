@@ -90,9 +90,8 @@ def test_the_oracle_over_the_pypi_advisory_database_agrees_except_where_the_data
 ) -> None:
     agreed, explained, unexplained = _oracle()
     with capsys.disabled():
-        print(
-            f"\nOSV oracle: {agreed} checks agree; {sum(explained.values())} explained: {dict(explained)}"
-        )
+        total = sum(explained.values())
+        print(f"\nOSV oracle: {agreed} checks agree; {total} explained: {dict(explained)}")
     assert unexplained == []
     assert agreed > 144_000
     # Every disagreement is a data problem the test names, and they are few.

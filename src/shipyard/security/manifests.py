@@ -94,6 +94,7 @@ def read_requirements(
     root: Path, path: Path, shown: str, included: set[str], depth: int = 0
 ) -> Iterator[Dependency]:
     """A requirements file and the files it includes with ``-r`` / ``-c`` (at most 10 deep)."""
+    included.add(shown)
     for number, line in _logical_lines(_text(path)):
         option = re.match(r"(-r|-c|--requirement|--constraint)[=\s]\s*(\S+)", line)
         if option:

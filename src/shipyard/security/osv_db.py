@@ -48,6 +48,8 @@ class Database:
     records: int = 0
     withdrawn: int = 0
     problems: list[str] = field(default_factory=list)
+    ecosystems: set[str] = field(default_factory=set)
+    """Every ecosystem the database has records for (read or not: see ``load``'s ``names``)."""
 
     def advisories(self, ecosystem: str, name: str) -> list[Mapping[str, Any]]:
         return self.by_package.get((ecosystem, osv_match.normalize_name(ecosystem, name)), [])
@@ -85,6 +87,7 @@ def load(source: Path, names: Iterable[str] | None = None) -> Database:
         )
     database = Database(source)
     for name, data in _documents(source):
+        database.ecosystems.update(_ecosystems(data))
         if needles is not None:
             lowered = data.lower()
             if not any(needle in lowered for needle in needles):
@@ -99,6 +102,14 @@ def load(source: Path, names: Iterable[str] | None = None) -> Database:
         else:
             database.problems.append(f"{name}: not an OSV record")
     return database
+
+
+_ECOSYSTEM = re.compile(rb'"?ecosystem"?\s*:\s*"?([A-Za-z][A-Za-z.]*)')
+
+
+def _ecosystems(data: bytes) -> set[str]:
+    """The ecosystems a record names, found without parsing it (OSV exports: one per zip)."""
+    return {found.decode() for found in _ECOSYSTEM.findall(data)}
 
 
 def _parse(name: str, data: bytes) -> Any:

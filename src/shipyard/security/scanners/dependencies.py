@@ -87,6 +87,13 @@ def _check(
         return [_not_audited(dependency, f"ecosystem {dependency.ecosystem} is not supported")]
     if database is None:
         return [_not_audited(dependency, "no advisory database")]
+    if dependency.ecosystem not in database.ecosystems:
+        reason = f"the advisory database holds no {dependency.ecosystem} records"
+        return [_not_audited(dependency, reason)]
+    try:
+        osv_match.PARSERS[dependency.ecosystem](dependency.version)
+    except osv_match.InvalidVersion:
+        return [_not_audited(dependency, f"version {dependency.version} cannot be parsed")]
     found = []
     for advisory in database.advisories(dependency.ecosystem, dependency.name):
         try:
