@@ -135,6 +135,9 @@ def _default_event(chosen: workflow.Workflow) -> str:
 @click.option("--secret", "secret_values", multiple=True, metavar="K[=V]", help="A secret.")
 @click.option("--secret-file", "secret_files", multiple=True, help="A KEY=VALUE file of secrets.")
 @click.option("--var", "variables", multiple=True, metavar="K=V", help="A `vars` value.")
+@click.option(
+    "--environment", metavar="ENV", help="Give jobs ENV's secrets and vars (.shipyard/secrets)."
+)
 @click.option("--env-file", "env_files", multiple=True, help="A KEY=VALUE file for every step.")
 @click.option("--label-map", "label_map", multiple=True, metavar="LABEL=local", help="Map labels.")
 @click.option(
@@ -157,6 +160,7 @@ def run(
     secret_values: tuple[str, ...],
     secret_files: tuple[str, ...],
     variables: tuple[str, ...],
+    environment: str | None,
     env_files: tuple[str, ...],
     label_map: tuple[str, ...],
     parallel: int | None,
@@ -186,7 +190,8 @@ def run(
 
     repo = repository.discover(start, ref)
     run_key = None
-    if not dry_run and not no_cache and not explain_cache:
+    # A run with an environment's secrets is not replayed: the key would not cover them.
+    if not dry_run and not no_cache and not explain_cache and environment is None:
         from shipyard.cli import run_replay
 
         picked = run_replay.pick(repo.root, target, event_name)
@@ -247,6 +252,7 @@ def _run(
     }
     if flags["parallel"]:
         common["parallel_jobs"] = flags["parallel"]
+    _add_environment(common, repo.root, flags["environment"])
     run_options = options.RunOptions(**common)
     view_stream = sys.stderr if flags["as_json"] else sys.stdout
     reports = []
@@ -270,3 +276,28 @@ def _run(
         )
         click.echo(json.dumps(document, indent=2))
     return 1 if failed else 0
+
+
+def _add_environment(common: dict[str, Any], root: Path, environment: str | None) -> None:
+    """``--environment``'s secrets and vars under the flags', and a loader for ``environment:``.
+
+    Nothing is decrypted (nor any crypto imported) unless a run asks for an environment.
+    """
+    from shipyard.secrets import run_contexts
+
+    home = common["home"]
+    if environment is not None:
+        found = run_contexts.require(root, environment, home=home)
+        for warning in found.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        common["secrets"] = {**found.secrets, **common["secrets"]}
+        common["variables"] = {**found.vars, **common["variables"]}
+    load = run_contexts.loader(root, home=home)
+
+    def for_job(name: str) -> tuple[dict[str, str], dict[str, str]]:
+        found = load(name)
+        for warning in found.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        return found.secrets, found.vars
+
+    common["environment_loader"] = for_job

@@ -66,6 +66,8 @@ class JobRunner:
         """GITHUB_OUTPUT and the other step files, created once and emptied after each step."""
         self._current: asyncio.Task[events.Conclusion] | None = None
         self._tracking_id = uuid.uuid4().hex
+        self.secrets: Mapping[str, str] = run.secrets
+        self.variables: dict[str, str] = dict(run.options.variables)
         slug = _slug(ref.key)
         root = run.run_dir / "jobs" / slug
         self.paths = github_context.JobPaths(
@@ -99,6 +101,7 @@ class JobRunner:
         timer: asyncio.TimerHandle | None = None
         outputs: dict[str, str] = {}
         try:
+            self._enter_environment()
             for step in self.job.steps:
                 if step.uses is not None:
                     uses.check_available(step.uses, self.run.options.home)
@@ -184,11 +187,11 @@ class JobRunner:
         return {
             "github": self.github,
             "env": dict(self.env_context if env is None else env),
-            "vars": dict(self.run.options.variables),
+            "vars": dict(self.variables),
             "job": {"status": self.status, "container": {}, "services": {}},
             "steps": self.steps_context,
             "runner": self.runner,
-            "secrets": self.run.secrets,
+            "secrets": self.secrets,
             "strategy": self.strategy,
             "matrix": self.matrix,
             "needs": self.needs,
@@ -218,6 +221,18 @@ class JobRunner:
     def render(self, value: workflow.Value, contexts: Mapping[str, Any]) -> str:
         """A value as a string, its ``${{ }}`` evaluated: how env and with values reach a step."""
         return steps.render(value, contexts, self.hooks())
+
+    def _enter_environment(self) -> None:
+        """A job with ``environment:`` sees that environment's secrets and vars over the run's."""
+        load = self.run.options.environment_loader
+        if self.job.environment is None or load is None:
+            return
+        name = self.render(self.job.environment.name, self.contexts(env={}))
+        secrets, variables = load(name)
+        for value in secrets.values():
+            self.run.masker.add(value)
+        self.secrets = {**self.run.secrets, **secrets}
+        self.variables.update(variables)
 
     def _evaluate_job_environment(self) -> None:
         contexts = self.contexts(env={})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,3 +47,5 @@ class RunOptions:
     """Replay jobs whose inputs are unchanged from the job cache (``--no-cache`` turns it off)."""
     explain_cache: bool = False
     """Say why each job missed the job cache."""
+    environment_loader: Callable[[str], tuple[Mapping[str, str], Mapping[str, str]]] | None = None
+    """An environment's (secrets, vars), for jobs with ``environment:`` (None: they get none)."""
