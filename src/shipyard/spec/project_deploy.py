@@ -150,6 +150,11 @@ def _steps(
             known=STEP_KEYS,
         ):
             continue
+        pause = None
+        if "pause" in mapping.entries:
+            pause = project_services.read_duration(
+                reader, mapping.entries["pause"].value, join(item_path, "pause"), allow_zero=True
+            )
         weight_node = mapping.entries["weight"].value
         weight = reader.number(weight_node, join(item_path, "weight"), kind="integer")
         if not isinstance(weight, int):
@@ -164,11 +169,6 @@ def _steps(
                 "100 comes by itself after the last step",
             )
             continue
-        pause = None
-        if "pause" in mapping.entries:
-            pause = project_services.read_duration(
-                reader, mapping.entries["pause"].value, join(item_path, "pause"), allow_zero=True
-            )
         found.append(deploy_settings.CanaryStep(weight, pause))
     return tuple(found)
 

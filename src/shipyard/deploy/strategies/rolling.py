@@ -24,7 +24,7 @@ def plan(observed: steps.Observed, settings: deploy_settings.DeploySettings) -> 
             if room > 0 and new < wanted:
                 new = min(wanted, new + room)
                 found.append(steps.Scale(observed.new_release, service.name, new))
-                if service.http and old:
+                if service.http and old and _share(new, old) != weight:
                     weight = _share(new, old)
                     found.append(steps.Route(weight))
             spare = (new + old) - (wanted - settings.max_unavailable)
@@ -34,7 +34,7 @@ def plan(observed: steps.Observed, settings: deploy_settings.DeploySettings) -> 
                     weight = 100
                     found.append(steps.Route(100))
                 found.append(steps.Scale(old_release, service.name, old))
-                if service.http and old:
+                if service.http and old and _share(new, old) != weight:
                     weight = _share(new, old)
                     found.append(steps.Route(weight))
             elif room <= 0 and old == 0:
