@@ -30,7 +30,8 @@ def test_requirements_with_includes_hashes_continuations_and_options(tmp_path: P
     _write(tmp_path, {
         "requirements.txt": (
             "# app\n--index-url https://pypi.example.invalid/simple\n-r requirements/base.txt\n"
-            "-c constraints.txt\nJinja2==2.10 \\\n    --hash=sha256:aaaa \\\n    --hash=sha256:bbbb\n"
+            "-c constraints.txt\nJinja2==2.10 \\\n    --hash=sha256:aaaa \\\n"
+            "    --hash=sha256:bbbb\n"
             "requests[socks]>=2.0 ; python_version >= '3.8'\n-e ./local\n"
             "pkg @ https://example.invalid/pkg.whl\n"
         ),

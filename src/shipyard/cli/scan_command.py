@@ -8,6 +8,7 @@ OSV database. Exit codes: 0 passed, 1 findings fail the policy, 2 a usage or con
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +86,7 @@ def scan(ctx: click.Context) -> None:
 )
 @click.option("--exclude", multiple=True, metavar="DIR", help="Skip a directory (repeatable).")
 @click.option("--semgrep", metavar="EXECUTABLE", help="The semgrep to run (default: PATH).")
-@click.pass_context
 def scan_path(
-    ctx: click.Context,
     path: Path,
     output_format: str | None,
     output: Path | None,
@@ -135,7 +134,7 @@ def scan_path(
         click.echo(f"report: {output}")
     else:
         click.echo(rendered, nl=False)
-    ctx.exit(outcome.decision.exit_code)
+    sys.exit(outcome.decision.exit_code)
 
 
 def _format_of(output: Path | None) -> str:

@@ -107,7 +107,8 @@ def plan_scan(
         sbom_path=sbom,
         semgrep=overrides.semgrep,
     )
-    return ScanPlan(context, tuple(dict.fromkeys(names)), rules, baseline_path)
+    ordered = tuple(name for name in registry.SCANNERS if name in names)
+    return ScanPlan(context, ordered, rules, baseline_path)
 
 
 def _osv_database(
