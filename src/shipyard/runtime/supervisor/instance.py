@@ -72,6 +72,8 @@ class Spec:
     cwd: Path
     env: Mapping[str, str]
     log_path: Path
+    masked: tuple[str, ...] = ()
+    """Secret values the log writer hides from the instance's log."""
 
     @property
     def name(self) -> str:
@@ -227,6 +229,7 @@ class Instance:
                 banner=banner,
                 log_max_bytes=self.policy.log_max_bytes,
                 log_keep=self.policy.log_keep,
+                masked=spec.masked,
             )
         except (processes.SpawnError, OSError) as error:
             self.status.failure = f"it cannot be started: {error}"

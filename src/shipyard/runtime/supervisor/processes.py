@@ -17,7 +17,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +66,7 @@ def spawn(
     banner: str,
     log_max_bytes: int = LOG_MAX_BYTES,
     log_keep: int = LOG_KEEP,
+    masked: Sequence[str] = (),
 ) -> tuple[Spawned, subprocess.Popen[bytes], subprocess.Popen[bytes]]:
     """Start the log writer, then ``command`` (via ``/bin/sh -c``) writing into it.
 
@@ -89,7 +90,7 @@ def spawn(
             stderr=subprocess.DEVNULL,
             start_new_session=True,
             close_fds=True,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **_mask_variable(masked)},
         )
         try:
             app = subprocess.Popen(
@@ -209,3 +210,14 @@ def _only_zombies(pgid: int) -> bool:
         if len(fields) > 2 and int(fields[2]) == pgid and fields[0] != b"Z":
             return False
     return True
+
+
+def _mask_variable(masked: Sequence[str]) -> dict[str, str]:
+    """The secrets the log writer hides, passed in its environment (never on its command line)."""
+    if not masked:
+        return {}
+    import json
+
+    from shipyard.runtime.supervisor import logshim
+
+    return {logshim.MASK_VARIABLE: json.dumps(list(masked))}
