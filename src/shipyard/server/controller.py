@@ -25,7 +25,7 @@ from shipyard.runtime.router import errors as router_errors
 from shipyard.runtime.supervisor import instance, supervisor
 from shipyard.secrets import config as secrets_config
 from shipyard.server import router_link, routing
-from shipyard.store import database, paths, records, serverinfo
+from shipyard.store import database, flag_records, paths, records, serverinfo
 
 LOCK_TTL = 15 * 60.0
 DRAIN_SETTLE = 0.2
@@ -78,6 +78,8 @@ class Controller:
         self._sync_task: asyncio.Task[None] | None = None
         self._ports: dict[str, tuple[str, int]] = {}
         """environment -> (app, port) of the environments that receive traffic."""
+        self.flags_url: str | None = None
+        """The server's URL, given to deployed services as their OFREP endpoint."""
         self.weights: dict[str, dict[str, int]] = {}
         """environment -> release -> weight, while a rollout splits its traffic."""
         self.draining: set[str] = set()
@@ -277,6 +279,9 @@ class Controller:
             tree=tree,
             replicas=dict(replicas),
             config=secrets_config.resolve(loaded, environment, repo_root=tree, home=self.home),
+            flag_env=flag_records.service_environment(
+                self.store, self.home, self.flags_url, environment
+            ),
         )
 
     @contextlib.asynccontextmanager

@@ -81,6 +81,7 @@ def serve(host: str, port: int, home: Path) -> None:
         vhost_port=router.host_port,
         metrics_port=router.metrics_port,
     )
+    state.flags_url = info.url
 
     @contextlib.asynccontextmanager
     async def lifespan(app: object) -> AsyncIterator[None]:

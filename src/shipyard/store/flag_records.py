@@ -354,3 +354,19 @@ def _service_key(home: Path) -> bytes:
     finally:
         temporary.unlink()
     return bytes.fromhex(path.read_text().strip())
+
+
+def service_environment(
+    store: database.Store, home: Path, url: str | None, environment: str
+) -> dict[str, str]:
+    """The variables a deployed service reads its flags with: OFREP's standard
+    ``OFREP_ENDPOINT`` and ``OFREP_HEADERS``, and Shipyard's own for ``ShipyardProvider``."""
+    if url is None:
+        return {}
+    token = service_token(store, home, environment)
+    return {
+        "OFREP_ENDPOINT": url,
+        "OFREP_HEADERS": f"Authorization=Bearer {token}",
+        "SHIPYARD_FLAGS_URL": url,
+        "SHIPYARD_FLAGS_TOKEN": token,
+    }

@@ -54,6 +54,8 @@ class Workload:
     config: secrets_config.ResolvedConfig | None = None
     """The environment's config with its secrets, resolved before the deploy started (None:
     the project's plain config)."""
+    flag_env: Mapping[str, str] = field(default_factory=dict)
+    """How the instances reach their flags over OFREP (endpoint and flag token)."""
 
     def replica_count(self, service: project_file.Service) -> int:
         return self.replicas.get(service.name, service.replicas)
@@ -546,6 +548,7 @@ def _environment(
         **base,
         **config,
         **service.env,
+        **workload.flag_env,
         "PORT": str(port),
         "SHIPYARD_APP": workload.app,
         "SHIPYARD_ENVIRONMENT": workload.environment,
