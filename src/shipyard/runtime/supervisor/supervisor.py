@@ -414,6 +414,7 @@ class Supervisor:
             cwd=workload.tree,
             env=_environment(workload, service, slot, port, config),
             log_path=logs / f"{service.name}.{slot}.log",
+            masked=workload.config.secret_values if workload.config else (),
         )
         item = instance.Instance(
             spec,
