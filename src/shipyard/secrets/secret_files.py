@@ -14,17 +14,14 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shipyard.core import errors
-from shipyard.secrets import (
-    age_keys,
-    sops_file,
-    sops_metadata,
-    sops_rules,
-    sops_values,
-    sops_writer,
-)
+from shipyard.secrets import age_keys, sops_file, sops_metadata, sops_rules, sops_values
+
+if TYPE_CHECKING:
+    # Reading never needs the round-trip YAML writer (and its start-up cost); changing does.
+    from shipyard.secrets import sops_writer
 from shipyard.spec import project_values
 
 SECRETS_DIR = ".shipyard/secrets"
@@ -83,6 +80,8 @@ def open_document(
     root: Path, environment: str, identities: Sequence[age_keys.Identity]
 ) -> tuple[sops_writer.PlainDocument, list[str]]:
     """The file's plaintext tree and its recipients; a new, empty one when there is no file."""
+    from shipyard.secrets import sops_writer
+
     path = file_path(root, environment)
     relative = relative_path(environment)
     if not path.exists():
@@ -109,6 +108,8 @@ def save(
     root: Path, environment: str, document: sops_writer.PlainDocument, recipients: list[str]
 ) -> None:
     """Encrypt and write the file; a ``.sops.yaml`` rule is added when none matches it."""
+    from shipyard.secrets import sops_writer
+
     relative = relative_path(environment)
     text = sops_writer.render(document, recipients)
     rules_text = None
@@ -193,6 +194,8 @@ def change_recipients(
 
     Removing one also rotates the data key: the removed holder knew the old one.
     """
+    from shipyard.secrets import sops_writer
+
     relative = relative_path(environment)
     document, current = open_document(root, environment, identities)
     exists = file_path(root, environment).exists()
