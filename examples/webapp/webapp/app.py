@@ -1,7 +1,8 @@
 """The application: turns a parsed request into a response, counting it and injecting faults.
 
 Transport-free: it takes a Request and returns a Response, so tests can call it in-process and
-the server only moves bytes. It sleeps when a fault knob or /slow asks it to, and does no other I/O.
+the server only moves bytes. It sleeps when a fault knob or /slow asks it to; its only other I/O is
+/banner's one request to the flag service (``webapp.flags``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from webapp import faults, items, lifecycle, metrics, settings
+from webapp import faults, flags, items, lifecycle, metrics, settings
 
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
@@ -104,6 +105,7 @@ class Application:
             "/version": {"GET": self._version},
             "/metrics": {"GET": self._metrics},
             "/slow": {"GET": self._slow},
+            "/banner": {"GET": self._banner},
             "/api/items": {"GET": self._list_items, "POST": self._add_item},
             ITEM_ROUTE: {"GET": self._get_item},
         }
@@ -198,6 +200,12 @@ class Application:
             "</body></html>\n"
         )
         return Response(200, page.encode("utf-8"), HTML)
+
+    def _banner(self, request: Request) -> Response:
+        """The banner text: a feature flag evaluated over OFREP for ``?user=``."""
+        query = urllib.parse.parse_qs(request.query)
+        user = (query.get("user") or [None])[0]
+        return json_response(200, flags.evaluate_string(self.settings, "Welcome!", user))
 
     def _healthz(self, request: Request) -> Response:
         health = self.lifecycle.health()

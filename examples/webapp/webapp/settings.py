@@ -72,6 +72,12 @@ class Settings:
     """Write one line per request to standard error."""
     faults: Faults = dataclasses.field(default_factory=Faults)
     """The misbehaviour knobs."""
+    ofrep_endpoint: str | None = None
+    """OFREP_ENDPOINT: the flag service (a Shipyard server) /banner reads its flag from."""
+    ofrep_headers: tuple[tuple[str, str], ...] = ()
+    """OFREP_HEADERS (``Name=value,Name=value``): e.g. the flag token's Authorization header."""
+    banner_flag: str = "welcome-banner"
+    """WEBAPP_BANNER_FLAG: the string flag /banner shows."""
 
 
 def load_settings(
@@ -97,6 +103,9 @@ def load_settings(
         drain_seconds=_read(environ, "WEBAPP_DRAIN_SECONDS", _seconds, DEFAULT_DRAIN_SECONDS),
         access_log=_read(environ, "WEBAPP_ACCESS_LOG", _flag, True),
         faults=_load_faults(environ),
+        ofrep_endpoint=_read(environ, "OFREP_ENDPOINT", _endpoint, None),
+        ofrep_headers=_read(environ, "OFREP_HEADERS", _headers, ()),
+        banner_flag=_read(environ, "WEBAPP_BANNER_FLAG", _label_text, "welcome-banner"),
     )
 
 
@@ -190,3 +199,19 @@ def _label_text(text: str) -> str:
     if not _LABEL_TEXT.fullmatch(text):
         raise ValueError("must be 1 to 128 printable ASCII characters")
     return text
+
+
+def _endpoint(text: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", text):
+        raise ValueError("must be an http:// or https:// URL")
+    return text.rstrip("/")
+
+
+def _headers(text: str) -> tuple[tuple[str, str], ...]:
+    found = []
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        if not sep or not re.fullmatch(r"[A-Za-z0-9-]+", name.strip()):
+            raise ValueError("must be Name=value pairs separated by commas")
+        found.append((name.strip(), value.strip()))
+    return tuple(found)
