@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 
 from shipyard.security import files as tree
 from shipyard.security import findings, interface
@@ -34,8 +35,11 @@ class BanditScanner:
     name = "sast"
 
     def scan(self, context: interface.ScanContext) -> interface.ScanResult:
-        import bandit  # type: ignore[import-untyped]
-        from bandit.core import config, extension_loader, manager  # type: ignore[import-untyped]
+        with warnings.catch_warnings():
+            # bandit's plugin loader passes stevedore an argument stevedore now deprecates.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import bandit  # type: ignore[import-untyped]
+            from bandit.core import config, extension_loader, manager  # type: ignore[import-untyped]
 
         started = time.perf_counter()
         logger = logging.getLogger("bandit")
