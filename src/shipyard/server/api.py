@@ -23,6 +23,7 @@ from shipyard import __version__
 from shipyard.core import errors
 from shipyard.deploy import releases
 from shipyard.runtime.supervisor import logs, supervisor
+from shipyard.secrets import masking
 from shipyard.server import api_deploys, api_flags, controller
 from shipyard.store import records
 
@@ -151,6 +152,12 @@ def error_response(status: int, message: str, hint: str | None = None) -> JSONRe
     return JSONResponse(body.model_dump(), status_code=status)
 
 
+def _masked_error(masker: masking.Masker, error: errors.ShipyardError) -> JSONResponse:
+    """An error's answer with every secret the server knows masked out of its text."""
+    hint = masker.mask(error.hint) if error.hint else None
+    return error_response(_status_of(error), masker.mask(error.headline()), hint)
+
+
 def _status_of(error: errors.ShipyardError) -> int:
     if isinstance(error, controller.NotFound):
         return 404
@@ -210,7 +217,7 @@ def create_app(state: controller.Controller, *, token: str, started_at: float, p
     @app.exception_handler(errors.ShipyardError)
     async def shipyard_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, errors.ShipyardError)
-        return error_response(_status_of(error), error.headline(), error.hint)
+        return _masked_error(state.masker, error)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: Exception) -> JSONResponse:
@@ -290,7 +297,7 @@ def create_app(state: controller.Controller, *, token: str, started_at: float, p
 
         async def lines() -> AsyncIterator[bytes]:
             async for line in logs.read_logs(state.home, name, service, tail=tail, follow=follow):
-                yield line.encode()
+                yield state.masker.mask(line).encode()
 
         return StreamingResponse(lines(), media_type="text/plain; charset=utf-8")
 

@@ -24,7 +24,9 @@ from shipyard.deploy import releases
 from shipyard.runtime.router import errors as router_errors
 from shipyard.runtime.supervisor import instance, supervisor
 from shipyard.secrets import config as secrets_config
+from shipyard.secrets import masking
 from shipyard.server import router_link, routing
+from shipyard.spec import project as project_file
 from shipyard.store import database, flag_records, paths, records, serverinfo
 
 LOCK_TTL = 15 * 60.0
@@ -65,6 +67,8 @@ class Controller:
     ) -> None:
         self.home = home
         self.store = store
+        self.masker = masking.Masker()
+        """Every secret of every environment resolved here: API answers pass through it."""
         self.releases_root = paths.releases(home)
         self.supervisor = supervisor.Supervisor(
             store, home, policy=policy, on_change=self._changed, before_retire=self._retiring
@@ -246,6 +250,15 @@ class Controller:
             )
         return built[0].id
 
+    def _resolve(
+        self, project: project_file.Project, environment: str, tree: Path
+    ) -> secrets_config.ResolvedConfig:
+        """The environment's config and secrets; the secrets join the API's masker."""
+        resolved = secrets_config.resolve(project, environment, repo_root=tree, home=self.home)
+        for value in resolved.secret_values:
+            self.masker.add(value)
+        return resolved
+
     def _workload(
         self, environment: str, app: str, release_id: str, replicas: Mapping[str, int]
     ) -> supervisor.Workload:
@@ -278,7 +291,7 @@ class Controller:
             project=loaded,
             tree=tree,
             replicas=dict(replicas),
-            config=secrets_config.resolve(loaded, environment, repo_root=tree, home=self.home),
+            config=self._resolve(loaded, environment, tree),
             flag_env=flag_records.service_environment(
                 self.store, self.home, self.flags_url, environment
             ),
