@@ -1,14 +1,15 @@
-"""`make demo`: run the bundled example's CI workflow with Shipyard and show the result.
+"""`make demo`: ship the bundled example app with Shipyard, from CI to production.
 
 The example app lives in examples/webapp/ inside Shipyard's own repository; a workflow expects
 to be the root of its repository, so the demo copies the app into a fresh git repository first
-(in a temporary directory) and runs `shipyard run` there, as a developer would in their own
-project. Logs and the JSON report stay in .shipyard-home/ for a look afterwards.
+(in a temporary directory) and runs `shipyard ship --to production` there, as a developer would
+in their own project: CI, the security gate, a release, a blue-green deploy to staging, a check,
+then a rolling deploy to production. The server, the router and the app keep running afterwards;
+everything lives in .shipyard-home/, and the last lines say how to stop it all.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -20,7 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 APP = HERE / "webapp"
-IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".venv", "dist", "build")
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".venv", "dist", "build", ".mypy_cache")
 
 
 def git(root: Path, *args: str) -> None:
@@ -37,35 +38,35 @@ def git(root: Path, *args: str) -> None:
 def main() -> int:
     home = REPO / ".shipyard-home"
     home.mkdir(exist_ok=True)
+    env = {**os.environ, "SHIPYARD_HOME": str(home)}
+    env.pop("SHIPYARD_SERVER_PORT", None)
     with tempfile.TemporaryDirectory(prefix="shipyard-demo-") as scratch:
         project = Path(scratch) / "webapp"
         shutil.copytree(APP, project, ignore=IGNORED)
         git(project, "init", "-q", "-b", "main")
         git(project, "add", "-A")
         git(project, "commit", "-q", "-m", "webapp")
-        print(f"$ shipyard run  (in a fresh git repository of {APP.relative_to(REPO)})")
+        print(
+            f"$ shipyard ship --to production   (a fresh git repository of {APP.relative_to(REPO)})"
+        )
         started = time.monotonic()
-        report_file = Path(scratch) / "report.json"
-        with report_file.open("w") as out:
-            done = subprocess.run(
-                [sys.executable, "-m", "shipyard", "run", "--json"],
-                cwd=project,
-                env={**os.environ, "SHIPYARD_HOME": str(home)},
-                stdout=out,
-                check=False,
-            )
-        elapsed = time.monotonic() - started
-        if done.returncode == 2:
-            return 2
-        report = json.loads(report_file.read_text())
+        done = subprocess.run(
+            [sys.executable, "-m", "shipyard", "ship", "--to", "production"],
+            cwd=project,
+            env=env,
+            check=False,
+        )
     print()
-    print(f"Workflow {report['workflow']}: {report['conclusion']} in {elapsed:.1f}s")
-    for job in report["jobs"]:
-        outputs = ", ".join(f"{k}={v}" for k, v in job["outputs"].items())
-        extra = f"  outputs: {outputs}" if outputs else ""
-        print(f"  {job['conclusion']:<9} {job['name']} ({job.get('duration', 0):.1f}s){extra}")
-    print(f"Logs and report: {report['run_dir']}")
-    return 0 if report["conclusion"] == "success" else 1
+    if done.returncode != 0:
+        print(f"The ship stopped (exit status {done.returncode}); the log is {home / 'server.log'}")
+        return done.returncode
+    print(f"Shipped in {time.monotonic() - started:.1f}s: open the URLs above.")
+    print("History: SHIPYARD_HOME=.shipyard-home .venv/bin/shipyard deploys production")
+    print(
+        "Stop everything (server, router, app): SHIPYARD_HOME=.shipyard-home "
+        ".venv/bin/shipyard server stop"
+    )
+    return 0
 
 
 if __name__ == "__main__":

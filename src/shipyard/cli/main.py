@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "abort": ("shipyard.cli.deploy_command", "abort", "Stop a deploy; traffic goes back."),
     "approve": ("shipyard.cli.deploy_command", "approve", "Approve a waiting deploy."),
     "reject": ("shipyard.cli.deploy_command", "reject", "Reject a waiting deploy."),
+    "ship": ("shipyard.cli.ship_command", "ship", "Test, build and deploy this commit."),
     "secrets": ("shipyard.cli.secrets_command", "secrets", "Manage encrypted secrets and keys."),
     "config": ("shipyard.cli.config_command", "config", "Show and compare environments' config."),
     "flags": ("shipyard.cli.flags_command", "flags", "Publish, inspect and change feature flags."),
