@@ -16,6 +16,7 @@ NESTED = textwrap.dedent(
     # who to call
     API_KEY: k-8f2e9c1d4b7a
     db:
+        # the primary
         password: hunter2-hunter2
         port: 5432
         ratio: 1.5
@@ -168,3 +169,15 @@ def test_rotation_and_recipient_changes_stay_readable_by_sops(
     assert secret_files.require(repo, "production", [bob.identity]).values == {
         "TOKEN": "rotate-me-1"
     }
+
+
+def test_sops_comments_survive_a_rotation(repo: Path, alice: Key) -> None:
+    write_rules(repo, staging=[alice.public])
+    path = sops_encrypt_new(repo, alice, "staging", NESTED)
+    assert path.read_text().count("type:comment]") == 2
+    secret_files.rotate(repo, "staging", [alice.identity])
+    secret_files.set_value(repo, "staging", "LATER", "added-after-rotation", [alice.identity])
+    done = sops(repo, alice, "decrypt", ".shipyard/secrets/staging.yaml")
+    assert "# who to call" in done.stdout
+    assert "# the primary" in done.stdout
+    assert "unencrypted comment" not in done.stderr

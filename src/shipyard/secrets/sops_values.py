@@ -89,8 +89,13 @@ def type_name(value: Scalar) -> str:
     return "str"
 
 
-def encrypt(value: Scalar, key: bytes, aad: str, iv: bytes | None = None) -> str:
-    """``value`` as an ``ENC[...]`` token; an empty string stays empty (as SOPS leaves it)."""
+def encrypt(
+    value: Scalar, key: bytes, aad: str, iv: bytes | None = None, *, kind: str | None = None
+) -> str:
+    """``value`` as an ``ENC[...]`` token; an empty string stays empty (as SOPS leaves it).
+
+    ``kind`` overrides the type written (``comment`` for SOPS's encrypted comments).
+    """
     if value == "" and isinstance(value, str):
         return ""
     nonce = iv if iv is not None else os.urandom(IV_SIZE)
@@ -98,7 +103,7 @@ def encrypt(value: Scalar, key: bytes, aad: str, iv: bytes | None = None) -> str
     data, tag = sealed[:-TAG_SIZE], sealed[-TAG_SIZE:]
     return (
         f"ENC[AES256_GCM,data:{_b64(data)},iv:{_b64(nonce)},tag:{_b64(tag)},"
-        f"type:{type_name(value)}]"
+        f"type:{kind or type_name(value)}]"
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +68,10 @@ class PlainDocument:
     data_key: bytes
     metadata: sops_metadata.Metadata
     stash: Stash = field(default_factory=dict)
+    comments: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """SOPS's encrypted comments as written -> (associated data, plaintext); they are kept as
+    they are, and re-encrypted in place when the data key changes."""
+    opened_key: bytes = b""
 
 
 def open_for_change(text: str, *, path: str, key: bytes) -> PlainDocument:
@@ -90,12 +95,14 @@ def open_for_change(text: str, *, path: str, key: bytes) -> PlainDocument:
         return plain
 
     _map_leaves(tree, (), opened)
-    return PlainDocument(tree, key, metadata, stash)
+    comments = _open_comments(text, encrypted, key)
+    return PlainDocument(tree, key, metadata, stash, comments, key)
 
 
 def new_document(rules: sops_metadata.EncryptionRules) -> PlainDocument:
     metadata = sops_metadata.Metadata(age=(), lastmodified="", mac="", rules=rules)
-    return PlainDocument(CommentedMap(), sops_values.new_data_key(), metadata)
+    key = sops_values.new_data_key()
+    return PlainDocument(CommentedMap(), key, metadata, opened_key=key)
 
 
 def render(document: PlainDocument, recipients: Iterable[str]) -> str:
@@ -139,7 +146,56 @@ def render(document: PlainDocument, recipients: Iterable[str]) -> str:
     tree[sops_file.METADATA_KEY] = _metadata_tree(metadata)
     buffer = io.StringIO()
     _yaml().dump(tree, buffer)
-    return buffer.getvalue()
+    written = buffer.getvalue()
+    if key != document.opened_key:
+        for token, (aad, plain) in document.comments.items():
+            written = written.replace(token, sops_values.encrypt(plain, key, aad, kind="comment"))
+    return written
+
+
+# A SOPS-encrypted comment line: ``#ENC[AES256_GCM,...,type:comment]``.
+_COMMENT_TOKEN = re.compile(r"#\s*(ENC\[AES256_GCM,[^\]\s]*type:comment\])")
+
+
+def _open_comments(
+    text: str, encrypted: sops_file.EncryptedFile, key: bytes
+) -> dict[str, tuple[str, str]]:
+    """Each encrypted comment's plaintext and associated data (its branch's key path).
+
+    Which branch SOPS tied a comment to follows from how its YAML parser attaches comments;
+    rather than guess, every branch path of the document is tried (a wrong one fails the tag).
+    A comment no path opens is left alone, as SOPS leaves it.
+    """
+    tokens = set(_COMMENT_TOKEN.findall(text))
+    if not tokens:
+        return {}
+    candidates = [":", *(sops_values.additional_data(p) for p in _branch_paths(encrypted.root))]
+    found: dict[str, tuple[str, str]] = {}
+    for token in tokens:
+        for aad in candidates:
+            try:
+                plain = sops_values.decrypt(token, key, aad)
+            except sops_values.BadValue:
+                continue
+            found[token] = (aad, str(plain))
+            break
+    return found
+
+
+def _branch_paths(node: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    from shipyard.spec import yamlsource
+
+    paths: list[tuple[str, ...]] = []
+    if isinstance(node, yamlsource.MappingNode):
+        if path:
+            paths.append(path)
+        for name, entry in node.entries.items():
+            paths.extend(_branch_paths(entry.value, (*path, name)))
+    elif isinstance(node, yamlsource.SequenceNode):
+        paths.append(path)
+        for item in node.items:
+            paths.extend(_branch_paths(item, path))
+    return list(dict.fromkeys(paths))
 
 
 def scalar(value: Any) -> sops_values.Scalar:
