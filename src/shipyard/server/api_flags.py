@@ -110,8 +110,10 @@ async def _environment_of(service: flag_service.FlagService, request: Request) -
     token = _token(request)
     if token is None:
         return _json(401, {"errorDetails": "missing flag token"})
+    fresh, environment = service.fresh_token(token)
     try:
-        environment: str | None = await flag_service.run(service.token_environment, token)
+        if not fresh:
+            environment = await flag_service.run(service.token_environment, token)
     except Exception:
         _log.exception("cannot check a flag token")
         return _json(500, {"errorDetails": "internal error"})
@@ -123,8 +125,10 @@ async def _environment_of(service: flag_service.FlagService, request: Request) -
 async def _served(
     service: flag_service.FlagService, environment: str
 ) -> flag_service.Served | Response | None:
+    fresh, served = service.fresh_served(environment)
     try:
-        served: flag_service.Served | None = await flag_service.run(service.served, environment)
+        if not fresh:
+            served = await flag_service.run(service.served, environment)
     except Exception:
         _log.exception("cannot read the flags of %s", environment)
         return _json(500, {"errorDetails": "internal error"})

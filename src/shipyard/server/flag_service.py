@@ -57,6 +57,20 @@ class FlagService:
 
     # -- reading --
 
+    def fresh_served(self, environment: str) -> tuple[bool, Served | None]:
+        """(True, flags) when the cache is fresh enough to answer without the store."""
+        cached = self._served.get(environment)
+        if cached is not None and time.monotonic() - cached[0] < REVISION_TTL:
+            return True, cached[1]
+        return False, None
+
+    def fresh_token(self, token: str) -> tuple[bool, str | None]:
+        """(True, environment) when the token was checked less than ``TOKEN_TTL`` ago."""
+        cached = self._tokens.get(token)
+        if cached is not None and time.monotonic() - cached[0] < TOKEN_TTL:
+            return True, cached[1]
+        return False, None
+
     def served(self, environment: str) -> Served | None:
         """The environment's flags now (None: nothing published). Blocking; cached."""
         now = time.monotonic()
