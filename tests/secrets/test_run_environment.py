@@ -68,12 +68,14 @@ def test_environment_secrets_and_vars_reach_jobs_masked(tmp_path: Path, alice: K
     )
     secret_files.set_value(root, "staging", "API_TOKEN", "staging-token-77", [alice.identity])
     secret_files.set_value(root, "production", "API_TOKEN", "prod-token-88", [alice.identity])
+    secret_files.set_value(root, "staging", "PIN", "123", [alice.identity])
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "secrets")
     home = tmp_path / "home"
     done = run(root, home, alice, "--environment", "staging")
     assert done.returncode == 0, done.stderr + done.stdout
     out = done.stdout
+    assert "warning: secret `PIN` is shorter than 4 characters and is not masked\n" in done.stderr
     assert "token=*** region=eu-west" in out
     assert "b64=***" in out
     assert "deploy-token=*** region=us-east" in out

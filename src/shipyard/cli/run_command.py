@@ -283,15 +283,20 @@ def _add_environment(common: dict[str, Any], root: Path, environment: str | None
 
     Nothing is decrypted (nor any crypto imported) unless a run asks for an environment.
     """
-    from shipyard.secrets import run_contexts
+    from shipyard.secrets import masking, run_contexts
 
     home = common["home"]
     if environment is not None:
         found = run_contexts.require(root, environment, home=home)
-        for warning in found.warnings:
-            click.echo(f"warning: {warning}", err=True)
         common["secrets"] = {**found.secrets, **common["secrets"]}
         common["variables"] = {**found.vars, **common["variables"]}
+    for name, value in common["secrets"].items():
+        if value.strip() and len(value.strip()) < masking.MIN_MASKED_LENGTH:
+            click.echo(
+                f"warning: secret `{name}` is shorter than {masking.MIN_MASKED_LENGTH} "
+                "characters and is not masked",
+                err=True,
+            )
     load = run_contexts.loader(root, home=home)
 
     def for_job(name: str) -> tuple[dict[str, str], dict[str, str]]:

@@ -21,9 +21,9 @@ from shipyard.core import errors
 
 
 def _home() -> Path:
-    from shipyard.pipeline.run import options
+    from shipyard.store import paths
 
-    return options.default_home()
+    return paths.home()
 
 
 def _root(directory: str) -> Path:

@@ -139,9 +139,9 @@ def load_secrets(
 
     if keys is None:
         if home is None:
-            from shipyard.pipeline.run import options
+            from shipyard.store import paths
 
-            home = options.default_home()
+            home = paths.home()
         keys = age_keys.load_identities(home)
     decrypted = secret_files.read(repo_root, environment, keys)
     if decrypted is None:
