@@ -181,3 +181,42 @@ def test_sops_comments_survive_a_rotation(repo: Path, alice: Key) -> None:
     assert "# who to call" in done.stdout
     assert "# the primary" in done.stdout
     assert "unencrypted comment" not in done.stderr
+
+
+def test_clear_text_rules_and_mac_only_encrypted_are_honoured_both_ways(
+    repo: Path, alice: Key
+) -> None:
+    rules = {
+        "creation_rules": [
+            {
+                "path_regex": r"^\.shipyard/secrets/.*\.yaml$",
+                "age": alice.public,
+                "encrypted_regex": "^(password|token)$",
+                "mac_only_encrypted": True,
+            }
+        ]
+    }
+    (repo / ".sops.yaml").write_text(json.dumps(rules), encoding="utf-8")
+    plain = "db:\n    host: db.internal\n    password: pw-12345678\ntoken: tk-12345678\n"
+    path = sops_encrypt_new(repo, alice, "staging", plain)
+    assert "host: db.internal" in path.read_text()
+    found = secret_files.require(repo, "staging", [alice.identity])
+    assert found.values == {
+        "db": {"host": "db.internal", "password": "pw-12345678"},
+        "token": "tk-12345678",
+    }
+    secret_files.set_value(repo, "staging", "db.host", "db2.internal", [alice.identity])
+    secret_files.set_value(repo, "staging", "token", "tk-87654321", [alice.identity])
+    text = path.read_text()
+    assert "host: db2.internal" in text and "tk-87654321" not in text
+    assert "encrypted_regex: ^(password|token)$" in text and "mac_only_encrypted: true" in text
+    assert sops_decrypt(repo, alice, "staging") == {
+        "db": {"host": "db2.internal", "password": "pw-12345678"},
+        "token": "tk-87654321",
+    }
+    # With mac_only_encrypted, a clear-text value is outside the MAC: sops and Shipyard agree.
+    path.write_text(text.replace("db2.internal", "db3.internal"))
+    assert secret_files.require(repo, "staging", [alice.identity]).values["db"]["host"] == (
+        "db3.internal"
+    )
+    assert sops_decrypt(repo, alice, "staging")["db"]["host"] == "db3.internal"  # type: ignore[index]
