@@ -257,6 +257,8 @@ class Controller:
         resolved = secrets_config.resolve(project, environment, repo_root=tree, home=self.home)
         for value in resolved.secret_values:
             self.masker.add(value)
+        for warning in resolved.warnings:
+            _log.warning("environment %s: %s", environment, warning)
         return resolved
 
     def _workload(
