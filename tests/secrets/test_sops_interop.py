@@ -82,6 +82,12 @@ def test_sops_reads_what_shipyard_wrote_including_nested_values(repo: Path, alic
     # With no rule for the file, Shipyard wrote one naming the key it used, so sops agrees.
     rule = sops_rules.rule_for(repo, ".shipyard/secrets/staging.yaml")
     assert rule is not None and rule.age == (alice.public,)
+    # sops edits the file Shipyard wrote; Shipyard verifies the new MAC and reads the change.
+    sops(repo, alice, "set", ".shipyard/secrets/staging.yaml", '["db"]["user"]', '"admin"')
+    assert secret_files.require(repo, "staging", [alice.identity]).values["db"] == {
+        "password": "p@ss word",
+        "user": "admin",
+    }
 
 
 def test_edits_by_each_tool_are_read_by_the_other(repo: Path, alice: Key) -> None:
