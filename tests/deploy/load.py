@@ -10,6 +10,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+CATCH_UP = 3.0
+"""Seconds a worker may fall behind its schedule (behind a slow request) and still catch up, so
+the rate holds on average."""
+
 
 @dataclass
 class Tally:
@@ -17,11 +21,14 @@ class Tally:
     ok: int = 0
     failures: list[str] = field(default_factory=list)
     versions: Counter[str] = field(default_factory=Counter)
+    latencies: list[float] = field(default_factory=list)
+    """Seconds per request (fast and slow ones alike), in completion order."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, version: str | None, failure: str | None) -> None:
+    def record(self, version: str | None, failure: str | None, seconds: float = 0.0) -> None:
         with self.lock:
             self.sent += 1
+            self.latencies.append(seconds)
             if failure is None:
                 self.ok += 1
                 self.versions[version or ""] += 1
@@ -97,27 +104,30 @@ class Load:
                 path = f"/slow?ms={self.slow_ms}"
             if conn is None:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
+            began = time.monotonic()
             try:
                 conn.request("GET", path)
                 response = conn.getresponse()
                 body = response.read()
                 version = response.getheader("X-Webapp-Version")
+                took = time.monotonic() - began
                 if response.status != 200:
-                    self.tally.record(None, f"{path}: {response.status} {body[:200]!r}")
+                    self.tally.record(None, f"{path}: {response.status} {body[:200]!r}", took)
                 else:
-                    self.tally.record(version, None)
+                    self.tally.record(version, None, took)
                 if fresh or response.will_close:
                     conn.close()
                     conn = None
             except (OSError, http.client.HTTPException) as error:
-                self.tally.record(None, f"{path}: {error!r}")
-                conn.close()
+                self.tally.record(None, f"{path}: {error!r}", time.monotonic() - began)
+                if conn is not None:
+                    conn.close()
                 conn = None
             next_at += interval
             delay = next_at - time.monotonic()
             if delay > 0:
                 self._stop.wait(delay)
-            else:
+            elif delay < -CATCH_UP:  # too far behind (a slow request): give up the backlog
                 next_at = time.monotonic()
         if conn is not None:
             conn.close()

@@ -155,14 +155,17 @@ class Rollout:
             await self.target.keep_warm(step.release, step.seconds)
 
     async def _pause(self, step: steps.Pause) -> None:
-        self.on_pause(True)
+        manual = step.seconds is None  # a timed pause moves on by itself: still "running"
+        if manual:
+            self.on_pause(True)
         try:
             if self.analysis is None:
                 said = await self.control.wait(step.seconds)
             else:
                 said = await self._analysed_pause(step)
         finally:
-            self.on_pause(False)
+            if manual:
+                self.on_pause(False)
         if said == "aborted":
             raise RolloutFailed(f"aborted: {self.control.aborted}")
         self.observer("deploy.promoted" if said == "promoted" else "deploy.resumed", said, {})

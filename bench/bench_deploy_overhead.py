@@ -1,0 +1,110 @@
+"""Deploy overhead: a blue-green deploy of 2 replicas, minus the app's own time to get ready.
+
+The app is made to take a second to start (``WEBAPP_STARTUP_DELAY_MS=1000``). Baseline, in the
+same run: the same command with the same environment started by hand, timed from spawn until its
+``/readyz`` answers 200 (polled every 10 ms). Figure: ``shipyard deploy staging --release ID``
+end to end (the command line included: start-up, the API call, following the events) for a
+release already built. Overhead = deploy time − readiness time, medians over interleaved rounds.
+Target: ≤ 1 s. Bounded: 7 rounds, 5 minutes.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import subprocess
+import sys
+import time
+
+import _deploy_common as common
+
+ROUNDS = 7
+BUDGET = 5 * 60.0
+STARTUP = ", WEBAPP_STARTUP_DELAY_MS: 1000"
+
+
+def readiness_time(app: common.App) -> float:
+    """Spawn the app as the supervisor would and time it until /readyz answers 200."""
+    port = common.free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "WEBAPP_STARTUP_DELAY_MS": "1000",
+        "WEBAPP_ACCESS_LOG": "0",
+        "WEBAPP_VERSION": "baseline",
+    }
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "webapp"],
+        cwd=app.repo,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        while time.monotonic() - started < 30:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+                conn.request("GET", "/readyz")
+                if conn.getresponse().status == 200:
+                    return time.monotonic() - started
+            except OSError:
+                pass
+            finally:
+                conn.close()
+            time.sleep(0.01)
+        raise RuntimeError("the app did not get ready in 30 s")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def main() -> int:
+    print(f"machine: {common.machine()}")
+    started = time.monotonic()
+    ready: list[float] = []
+    deploys: list[float] = []
+    server_side: list[float] = []
+    with common.scratch_app("blue-green", env=STARTUP) as app:
+        releases = [app.release(f"v{index}") for index in range(1, ROUNDS + 1)]
+        for index, release in enumerate(releases):
+            if time.monotonic() - started > BUDGET:
+                break
+            order = ("ready", "deploy") if index % 2 == 0 else ("deploy", "ready")
+            for case in order:
+                if case == "ready":
+                    ready.append(readiness_time(app))
+                    continue
+                seconds, out, err, status = app.deploy(release, "--set", "keep_previous=0")
+                if status != 0:
+                    print(f"deploy failed: {err or out}")
+                    return 1
+                deploys.append(seconds)
+                record = common.api(app.home, "GET", "/api/v1/environments/staging/deploys")
+                latest = record.json()[0]
+                server_side.append(latest["finished_at"] - latest["started_at"])
+    overheads = [d - r for d, r in zip(deploys, ready, strict=False)]
+    overhead = common.median(overheads)
+    print()
+    print(f"{'':<44} {'median':>8} {'min':>8} {'max':>8}")
+    for label, values in (
+        ("baseline: the app's own readiness time", ready),
+        ("shipyard deploy (blue-green, 2 replicas)", deploys),
+        ("  of which the rollout on the server", server_side),
+        ("overhead (deploy − readiness, per round)", overheads),
+    ):
+        print(
+            f"{label:<44} {common.median(values):>7.2f}s {min(values):>7.2f}s {max(values):>7.2f}s"
+        )
+    verdict = "PASS" if overhead <= 1.0 else "MISS"
+    print()
+    print(
+        f"{verdict}: deploy overhead {overhead:.2f} s above readiness (target ≤ 1 s), "
+        f"{len(deploys)} rounds"
+    )
+    return 0 if verdict == "PASS" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
