@@ -25,7 +25,7 @@ from shipyard.runtime.router import errors as router_errors
 from shipyard.runtime.supervisor import instance, supervisor
 from shipyard.secrets import config as secrets_config
 from shipyard.secrets import masking
-from shipyard.server import router_link, routing
+from shipyard.server import deploys, router_link, routing
 from shipyard.spec import project as project_file
 from shipyard.store import database, flag_records, paths, records, serverinfo
 
@@ -90,8 +90,6 @@ class Controller:
         """Addresses of instances taken out of the route before they stop."""
         self._warm: dict[tuple[str, str], asyncio.Task[None]] = {}
         """(environment, release) -> the task that stops a release kept warm."""
-        from shipyard.server import deploys
-
         self.deploys = deploys.DeployManager(self)
 
     # -- start and stop --
@@ -305,9 +303,10 @@ class Controller:
             records.acquire_lock, self.store, environment, self._holder, LOCK_TTL
         )
         if not taken:
-            holder = await asyncio.to_thread(records.lock_holder, self.store, environment)
+            found = await asyncio.to_thread(records.lock_info, self.store, environment)
+            active = await asyncio.to_thread(self.deploys.active_of, environment)
             raise Conflict(
-                f"environment `{environment}` is being changed by {holder}",
+                deploys.busy_message(environment, found or ("another change", time.time()), active),
                 hint="wait until that change is done, then try again",
             )
         try:

@@ -193,11 +193,11 @@ class DeployManager:
         if found is None:
             return
         raise Conflict(
-            busy_message(environment, found, self._active_of(environment)),
+            busy_message(environment, found, self.active_of(environment)),
             hint="wait for it to finish, or queue behind it: `--wait`",
         )
 
-    def _active_of(self, environment: str) -> deploys.DeployRecord | None:
+    def active_of(self, environment: str) -> deploys.DeployRecord | None:
         found = deploys.active(self.store, environment)
         return next((r for r in found if r.status in ("running", "paused")), None)
 
