@@ -135,6 +135,10 @@ class Rollout:
             await self._revert(old_wanted, failure)
             status = "aborted" if self.control.aborted is not None else "failed"
             return Outcome(status, failure.render())
+        except errors.ShipyardError as error:  # the router or the store refused: revert too
+            failure = RolloutFailed(error.headline(), hint=error.hint)
+            await self._revert(old_wanted, failure)
+            return Outcome("failed", failure.render())
         return Outcome("succeeded")
 
     async def _apply(self, step: steps.Step) -> None:
@@ -194,5 +198,5 @@ class Rollout:
                 )
             try:
                 await self._apply(step)
-            except RolloutFailed as again:  # keep going: the old release must end up serving
+            except errors.ShipyardError as again:  # keep going: the old release must serve
                 self.observer("deploy.revert_problem", again.headline(), {})
