@@ -136,9 +136,9 @@ class Rollout:
             status = "aborted" if self.control.aborted is not None else "failed"
             return Outcome(status, failure.render())
         except errors.ShipyardError as error:  # the router or the store refused: revert too
-            failure = RolloutFailed(error.headline(), hint=error.hint)
-            await self._revert(old_wanted, failure)
-            return Outcome("failed", failure.render())
+            refused = RolloutFailed(error.headline(), hint=error.hint)
+            await self._revert(old_wanted, refused)
+            return Outcome("failed", refused.render())
         return Outcome("succeeded")
 
     async def _apply(self, step: steps.Step) -> None:
