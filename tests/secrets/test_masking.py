@@ -4,7 +4,6 @@ import base64
 import itertools
 import random
 import string
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -190,7 +189,8 @@ def test_many_nested_values_fall_back_to_a_plain_search() -> None:
     assert masker.mask("xaaay" + "a" * 300) == "x***y***"
 
 
-def test_masking_a_megabyte_log_with_50_secrets_is_fast() -> None:
+def test_a_megabyte_log_with_50_secrets_is_masked_completely() -> None:
+    """The speed is a figure of bench/bench_masking.py; here, only that nothing leaks."""
     generator = random.Random(7)
     alphabet = string.ascii_letters + string.digits + "-_!@"
     secrets = ["".join(generator.choices(alphabet, k=generator.randint(12, 40))) for _ in range(50)]
@@ -202,12 +202,9 @@ def test_masking_a_megabyte_log_with_50_secrets_is_fast() -> None:
         lines.append(line + " " + generator.choice(secrets) if generator.random() < 0.01 else line)
     log = "\n".join(lines)
     assert len(log) > 1_000_000
-    masker.mask("warm up")
-    started = time.process_time()
     masked = masker.mask(log)
-    elapsed = time.process_time() - started
     assert not any(secret in masked for secret in secrets)
-    assert elapsed < 0.5, f"masking 1 MB took {elapsed:.3f}s (about 0.04s expected)"
+    assert masked.count("***") == sum(1 for line in lines if not line.endswith(tuple(words)))
 
 
 # -- streams ---------------------------------------------------------------------------------------
