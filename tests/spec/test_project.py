@@ -161,6 +161,11 @@ environments:
             "shipyard.yaml:3:13: config.A: `resources` is not supported in config yet",
         ),
         (
+            "app: a\nservices:\n  w: {run: x, http: true}\n  api: {run: y, http: true}\n",
+            "shipyard.yaml:4:23: services.api.http: only one service can receive HTTP traffic, "
+            "and `w` already does",
+        ),
+        (
             "app: a\nservices: {w: {run: x}}\nalerts: a.yml\n",
             "shipyard.yaml:3:1: alerts: `alerts` is not supported",
         ),

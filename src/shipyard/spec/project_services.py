@@ -60,7 +60,27 @@ def read_services(
         service = _service(reader, name, entry.value, path)
         if service is not None:
             found[name] = service
+    _one_http_service(reader, found)
     return found
+
+
+def _one_http_service(reader: node_reader.NodeReader, services: dict[str, project.Service]) -> None:
+    """An environment has one port, and the router sends it to one service: a second service
+    with ``http`` would silently get no traffic, so it is refused."""
+    first: str | None = None
+    for name, service in services.items():
+        if service.http is None:
+            continue
+        if first is None:
+            first = name
+            continue
+        reader.error(
+            service.source.where("http"),
+            join(join("services", name), "http"),
+            f"only one service can receive HTTP traffic, and `{first}` already does",
+            "remove `http` from this service (a service without it runs without traffic: "
+            "workers, schedulers), or make it a separate app with its own shipyard.yaml",
+        )
 
 
 def _service(
