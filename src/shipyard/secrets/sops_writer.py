@@ -199,13 +199,13 @@ def _branch_paths(node: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]
 
 
 def scalar(value: Any) -> sops_values.Scalar:
-    """A round-trip YAML scalar as the type SOPS encrypts it with."""
-    if isinstance(value, ScalarBoolean):
+    """A round-trip YAML scalar as the plain type SOPS encrypts it with."""
+    if isinstance(value, ScalarBoolean | bool):
         return bool(value)
-    if isinstance(value, bool | int | float):
-        return type(value)(value) if not isinstance(value, bool) else value
-    if isinstance(value, str):
-        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
     return str(value)
 
 
