@@ -73,12 +73,11 @@ class Database:
 def load(source: Path, names: Iterable[str] | None = None) -> Database:
     """Read every record under a directory, or in a zip file.
 
-    With ``names``, records that cannot concern any of those packages (their text holds none of
-    the names' first words) are not parsed: a scan of one project reads a large database quickly.
+    With ``names``, records that cannot concern any of those packages (no ``name:`` in them names
+    one, in any spelling PEP 503 treats as the same) are not parsed: a scan of one project reads
+    a large database quickly.
     """
-    needles = None
-    if names is not None:
-        needles = {_SEPARATORS.split(name.lower(), maxsplit=1)[0].encode() for name in names}
+    wanted = _name_pattern(names) if names is not None else None
     if not source.exists():
         raise errors.UsageError(
             f"the OSV database {source} does not exist",
@@ -88,10 +87,8 @@ def load(source: Path, names: Iterable[str] | None = None) -> Database:
     database = Database(source)
     for name, data in _documents(source):
         database.ecosystems.update(_ecosystems(data))
-        if needles is not None:
-            lowered = data.lower()
-            if not any(needle in lowered for needle in needles):
-                continue
+        if wanted is not None and not wanted.search(data):
+            continue
         try:
             record = _parse(name, data)
         except (ValueError, yaml.YAMLError) as error:
@@ -102,6 +99,23 @@ def load(source: Path, names: Iterable[str] | None = None) -> Database:
         else:
             database.problems.append(f"{name}: not an OSV record")
     return database
+
+
+def _name_pattern(names: Iterable[str]) -> re.Pattern[bytes]:
+    """Matches a record's ``name`` key holding one of ``names`` (JSON or YAML, any separators)."""
+    spellings = sorted(
+        {
+            b"[-_.]+".join(re.escape(part.encode()) for part in _SEPARATORS.split(name.lower()))
+            for name in names
+            if name
+        },
+        key=len,
+        reverse=True,
+    )
+    alternatives = b"|".join(spellings) or b"(?!)"
+    return re.compile(
+        rb"name[\"']?\s*:\s*[\"']?(?:" + alternatives + rb")(?=[\"'\s,}]|\Z)", re.IGNORECASE
+    )
 
 
 _ECOSYSTEM = re.compile(rb'"?ecosystem"?\s*:\s*"?([A-Za-z][A-Za-z.]*)')

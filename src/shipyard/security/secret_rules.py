@@ -375,6 +375,8 @@ _PLACEHOLDER_WORDS = (
     "{{",
     "%(",
     "$(",
+    "%s",
+    "%d",
     "fake",
     "notasecret",
     "not-a-secret",
