@@ -25,8 +25,8 @@ import argparse
 import json
 import statistics
 import sys
-import time
 import tempfile
+import time
 from pathlib import Path
 
 import _common as common

@@ -74,7 +74,8 @@ def main() -> int:
                 [str(bandit), "-r", ".", "-q", "-f", "json", "-o", str(scratch / "bandit.json")],
                 "bandit", offline, (0, 1))),
             common.Case("detect-secrets scan --all-files", lambda: run(
-                [str(detect_secrets), "scan", "--all-files", "."], "detect-secrets", offline, (0,))),
+                [str(detect_secrets), "scan", "--all-files", "."], "detect-secrets", offline,
+                (0,))),
             common.Case("pip-audit --dry-run (no advisories)", lambda: run(
                 [str(pip_audit), "-r", "requirements.txt", "--no-deps", "--disable-pip",
                  "--dry-run", "--progress-spinner", "off"], "pip-audit", offline, (0,))),
