@@ -226,3 +226,19 @@ def test_clear_text_rules_and_mac_only_encrypted_are_honoured_both_ways(
         "db3.internal"
     )
     assert sops_decrypt(repo, alice, "staging")["db"]["host"] == "db3.internal"  # type: ignore[index]
+
+
+def test_comments_sops_writes_inside_lists_are_not_values(repo: Path, alice: Key) -> None:
+    write_rules(repo, staging=[alice.public])
+    plain = "hosts:\n    # the first host\n    - alpha\n    - beta\nTOKEN: tok-12345678\n"
+    sops_encrypt_new(repo, alice, "staging", plain)
+    found = secret_files.require(repo, "staging", [alice.identity])
+    assert found.values == {"hosts": ["alpha", "beta"], "TOKEN": "tok-12345678"}
+    secret_files.set_value(repo, "staging", "TOKEN", "tok-87654321", [alice.identity])
+    secret_files.rotate(repo, "staging", [alice.identity])
+    done = sops(repo, alice, "decrypt", ".shipyard/secrets/staging.yaml")
+    assert YAML(typ="safe").load(done.stdout) == {
+        "hosts": ["alpha", "beta"],
+        "TOKEN": "tok-87654321",
+    }
+    assert "the first host" in done.stdout

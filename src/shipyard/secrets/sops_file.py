@@ -151,8 +151,13 @@ def _plain(
     if isinstance(node, yamlsource.MappingNode):
         return _plain_mapping(node, path, key, rules, macced)
     if isinstance(node, yamlsource.SequenceNode):
-        # List items share their key's path, as in SOPS.
-        return [_plain(item, path, key, rules, macced) for item in node.items]
+        # List items share their key's path, as in SOPS. A comment inside a list is written by
+        # SOPS as an item of type `comment`: it is not a value and not covered by the MAC.
+        return [
+            _plain(item, path, key, rules, macced)
+            for item in node.items
+            if not sops_values.is_comment_token(getattr(item, "value", None))
+        ]
     stored = node.value
     if stored is None:
         return None

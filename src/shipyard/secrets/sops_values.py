@@ -51,6 +51,11 @@ def is_encrypted(value: object) -> bool:
     return isinstance(value, str) and value.startswith("ENC[AES256_GCM,")
 
 
+def is_comment_token(value: object) -> bool:
+    """Whether a stored leaf is one of SOPS's encrypted comments (``type:comment``)."""
+    return is_encrypted(value) and str(value).endswith(",type:comment]")
+
+
 def additional_data(path: Sequence[str]) -> str:
     """The associated data of a leaf at ``path``: its keys joined by ``:``, ending in ``:``."""
     return ":".join(path) + ":"

@@ -82,11 +82,15 @@ def open_for_change(text: str, *, path: str, key: bytes) -> PlainDocument:
     del tree[sops_file.METADATA_KEY]
     metadata = encrypted.metadata
     stash: Stash = {}
+    comments: dict[str, tuple[str, str]] = {}
 
     def opened(value: Any, leaf_path: tuple[str, ...]) -> Any:
         if not metadata.rules.should_encrypt(leaf_path) or not sops_values.is_encrypted(value):
             return value
         aad = sops_values.additional_data(leaf_path)
+        if sops_values.is_comment_token(value):  # a comment SOPS wrote as a list item: kept
+            comments[str(value)] = (aad, str(sops_values.decrypt(str(value), key, aad)))
+            return value
         plain = sops_values.decrypt(str(value), key, aad)
         token = sops_values.parse_token(str(value))
         stash[(aad, sops_values.type_name(plain), sops_values.to_bytes(plain))] = token.iv
@@ -95,7 +99,7 @@ def open_for_change(text: str, *, path: str, key: bytes) -> PlainDocument:
         return plain
 
     _map_leaves(tree, (), opened)
-    comments = _open_comments(text, encrypted, key)
+    comments.update(_open_comments(text, encrypted, key))
     return PlainDocument(tree, key, metadata, stash, comments, key)
 
 
@@ -118,8 +122,8 @@ def render(document: PlainDocument, recipients: Iterable[str]) -> str:
     macced: list[sops_values.Scalar] = []
 
     def sealed(value: Any, leaf_path: tuple[str, ...]) -> Any:
-        if value is None:
-            return None
+        if value is None or str(value) in document.comments:
+            return value
         plain = scalar(value)
         encrypted = rules.should_encrypt(leaf_path)
         if encrypted or not rules.mac_only_encrypted:
