@@ -242,3 +242,27 @@ def test_comments_sops_writes_inside_lists_are_not_values(repo: Path, alice: Key
         "TOKEN": "tok-87654321",
     }
     assert "the first host" in done.stdout
+
+
+def test_edit_shows_comments_in_clear_and_saves_them_encrypted(repo: Path, alice: Key) -> None:
+    from shipyard.secrets import sops_writer
+
+    write_rules(repo, staging=[alice.public])
+    sops_encrypt_new(repo, alice, "staging", NESTED)
+    document, recipients = secret_files.open_document(repo, "staging", [alice.identity])
+    shown = sops_writer.plain_text(document)
+    assert shown.startswith("# who to call\nAPI_KEY: k-8f2e9c1d4b7a\n")
+    assert "    # the primary\n    password: hunter2-hunter2\n" in shown
+    edited = shown.replace("API_KEY:", "# rotate every 90 days\nAPI_KEY:").replace(
+        "    port: 5432", "    port: 5432 # the default"
+    )
+    document.tree = sops_writer.load_tree(edited, path="staging.yaml")
+    secret_files.save(repo, "staging", document, recipients)
+    text = (repo / ".shipyard/secrets/staging.yaml").read_text()
+    for comment in ("who to call", "the primary", "rotate every 90 days", "the default"):
+        assert comment not in text
+    done = sops(repo, alice, "decrypt", ".shipyard/secrets/staging.yaml")
+    for comment in ("# who to call", "# the primary", "# rotate every 90 days", "# the default"):
+        assert comment in done.stdout
+    assert "unencrypted comment" not in done.stderr
+    assert secret_files.require(repo, "staging", [alice.identity]).values["db"]["port"] == 5432

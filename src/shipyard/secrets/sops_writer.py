@@ -24,7 +24,7 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from shipyard.core import errors
-from shipyard.secrets import age_keys, sops_file, sops_metadata, sops_values
+from shipyard.secrets import age_keys, sops_comments, sops_file, sops_metadata, sops_values
 from shipyard.spec import yaml_errors
 
 # (associated data, type, plaintext bytes) -> the IV the value was encrypted with.
@@ -154,7 +154,8 @@ def render(document: PlainDocument, recipients: Iterable[str]) -> str:
     if key != document.opened_key:
         for token, (aad, plain) in document.comments.items():
             written = written.replace(token, sops_values.encrypt(plain, key, aad, kind="comment"))
-    return written
+    known = document.comments if key == document.opened_key else {}
+    return sops_comments.encrypt(written, key, known)
 
 
 # A SOPS-encrypted comment line: ``#ENC[AES256_GCM,...,type:comment]``.
@@ -260,4 +261,4 @@ def plain_text(document: PlainDocument) -> str:
     """The decrypted tree as YAML, for a person to edit (the ``sops`` block left out)."""
     buffer = io.StringIO()
     _yaml().dump(document.tree, buffer)
-    return buffer.getvalue()
+    return sops_comments.show(buffer.getvalue(), document.comments)
