@@ -249,10 +249,17 @@ class Controller:
         return built[0].id
 
     def _resolve(
-        self, project: project_file.Project, environment: str, tree: Path
+        self,
+        project: project_file.Project,
+        environment: str,
+        tree: Path,
+        overrides: Mapping[str, str] | None,
     ) -> secrets_config.ResolvedConfig:
-        """The environment's config and secrets; the secrets join the API's masker."""
-        resolved = secrets_config.resolve(project, environment, repo_root=tree, home=self.home)
+        """The environment's config (``overrides`` as ``--set`` gives them) and secrets; the
+        secrets join the API's masker."""
+        resolved = secrets_config.resolve(
+            project, environment, overrides=overrides, repo_root=tree, home=self.home
+        )
         for value in resolved.secret_values:
             self.masker.add(value)
         for warning in resolved.warnings:
@@ -260,7 +267,12 @@ class Controller:
         return resolved
 
     def _workload(
-        self, environment: str, app: str, release_id: str, replicas: Mapping[str, int]
+        self,
+        environment: str,
+        app: str,
+        release_id: str,
+        replicas: Mapping[str, int],
+        config_overrides: Mapping[str, str] | None = None,
     ) -> supervisor.Workload:
         try:
             manifest = releases.deployable(self.releases_root, app, release_id)
@@ -291,7 +303,7 @@ class Controller:
             project=loaded,
             tree=tree,
             replicas=dict(replicas),
-            config=self._resolve(loaded, environment, tree),
+            config=self._resolve(loaded, environment, tree, config_overrides),
             flag_env=flag_records.service_environment(
                 self.store, self.home, self.flags_url, environment
             ),
