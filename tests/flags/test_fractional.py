@@ -110,10 +110,19 @@ def test_a_custom_bucketing_expression_hashes_its_own_string() -> None:
     assert evaluator.evaluate(flags, "f", {"email": "bob@example.com"}).variant == expected
 
 
-def test_without_a_targeting_key_the_shorthand_falls_back_to_the_default_variant() -> None:
+def test_without_a_targeting_key_the_shorthand_buckets_by_the_flag_key_alone() -> None:
     flags = _flag({"fractional": [["red", 1], ["blue", 1]]})
+    expected = ["red", "blue"][targeting.bucket("f", [1, 1]) or 0]
     resolution = evaluator.evaluate(flags, "f", {})
+    assert (resolution.variant, resolution.reason) == (expected, "TARGETING_MATCH")
+
+
+def test_a_bucketing_expression_that_gives_no_string_falls_back() -> None:
+    flags = _flag({"fractional": [{"var": "missing"}, ["red", 1], ["blue", 1]]})
+    resolution = evaluator.evaluate(flags, "f", {"targetingKey": "u-1"})
     assert (resolution.variant, resolution.reason) == ("off", "DEFAULT")
+    numbers = _flag({"fractional": [{"var": "n"}, ["red", 1], ["blue", 1]]})
+    assert evaluator.evaluate(numbers, "f", {"n": 3}).reason == "DEFAULT"
 
 
 def test_weights_of_any_total_and_a_missing_weight_counts_one() -> None:

@@ -5,7 +5,8 @@ flagd prefixes a missing ``v`` and then follows Go's ``golang.org/x/mod/semver``
 have no leading zeros, build metadata is ignored when comparing, and a pre-release sorts before
 its release. ``^`` compares the major version only and ``~`` the major and minor, exactly as flagd
 does (no special case for ``0.x``). Anything else a version could be is not a version: the
-operator answers false.
+operator answers ``null``, as flagd's does, so a flag whose rule is a bare ``sem_ver`` falls back
+to its default variant (and an ``if`` takes its else branch).
 """
 
 from __future__ import annotations
@@ -79,12 +80,12 @@ def compare(left: Version, right: Version) -> int:
     return _compare_prerelease(left.prerelease, right.prerelease)
 
 
-def matches(actual: object, operator: object, target: object) -> bool:
-    """``sem_ver``'s answer; false for anything that is not two versions and an operator."""
+def matches(actual: object, operator: object, target: object) -> bool | None:
+    """``sem_ver``'s answer; None for anything that is not two versions and an operator."""
     left = parse(actual)
     right = parse(target)
     if left is None or right is None or operator not in OPERATORS:
-        return False
+        return None
     if operator == "^":
         return left.major == right.major
     if operator == "~":

@@ -4,13 +4,14 @@
 ``compile_targeting`` refuses what flagd's schema refuses (an unknown operator, a fractional
 weight that is not a whole number >= 0, a literal that is not a version, an unknown
 ``$flagd`` property) with the JSON pointer of the part. At evaluation time the operators behave
-as flagd's do: a fractional that cannot bucket (no targeting key, zero total weight) gives
-``null``, so the flag falls back to its default variant; a malformed ``sem_ver`` or string
-comparison is false.
+as flagd's do: a fractional that cannot bucket (a bucketing expression that gives no string, a
+total weight of zero) and a ``sem_ver``, ``starts_with`` or ``ends_with`` given something that is
+not a version or a string give ``null``, so the flag falls back to its default variant.
 
 Fractional bucketing is flagd's: MurmurHash3 (x86, 32-bit, seed 0) of the bucketing string read
 as an unsigned integer ``h``, then ``(h * total_weight) >> 32`` walked through the cumulative
-weights. The bucketing string defaults to the flag key followed by the targeting key.
+weights. The bucketing string defaults to the flag key followed by the targeting key (empty when
+the context has none).
 """
 
 from __future__ import annotations
@@ -87,15 +88,8 @@ def _fractional(compiler: Compiler, args: list[Any], pointer: str) -> Rule:
         raise RuleError(pointer, f"the weights add up to more than {MAX_TOTAL_WEIGHT}")
 
     def rule(data: Any) -> Any:
-        if seed is not None:
-            key = seed(data)
-            if key is None:
-                key = _default_key(data)
-            elif not isinstance(key, str):
-                return None
-        else:
-            key = _default_key(data)
-        if key is None:
+        key = seed(data) if seed is not None else _default_key(data)
+        if not isinstance(key, str):
             return None
         amounts = static if static is not None else _weights(weights, data)
         if amounts is None:
@@ -119,15 +113,15 @@ def _weights(rules: list[Rule], data: Any) -> list[int] | None:
     return amounts
 
 
-def _default_key(data: Any) -> str | None:
+def _default_key(data: Any) -> str:
     if not isinstance(data, dict):
-        return None
+        return ""
     targeting_key = data.get("targetingKey")
-    if not isinstance(targeting_key, str):
-        return None
     flagd = data.get(FLAGD)
     flag_key = flagd.get("flagKey", "") if isinstance(flagd, dict) else ""
-    return f"{flag_key if isinstance(flag_key, str) else ''}{targeting_key}"
+    return (flag_key if isinstance(flag_key, str) else "") + (
+        targeting_key if isinstance(targeting_key, str) else ""
+    )
 
 
 def _sem_ver(compiler: Compiler, args: list[Any], pointer: str) -> Rule:
@@ -157,9 +151,9 @@ def _string_test(name: str, test: Callable[[str, str], bool]) -> jsonlogic.Build
                 raise RuleError(f"{pointer}/{index}", f"`{name}` compares strings")
         value, text = compiler.compile_args(args, pointer)
 
-        def rule(data: Any) -> bool:
+        def rule(data: Any) -> bool | None:
             a, b = value(data), text(data)
-            return isinstance(a, str) and isinstance(b, str) and test(a, b)
+            return test(a, b) if isinstance(a, str) and isinstance(b, str) else None
 
         return rule
 
@@ -192,11 +186,15 @@ COMPILER = Compiler(
 )
 
 
-def resolve_references(logic: Any, evaluators: dict[str, Any], pointer: str = "") -> Any:
-    """``{"$ref": "name"}`` replaced by the shared rule from ``$evaluators``."""
+def resolve_references(
+    logic: Any, evaluators: dict[str, Any], pointer: str = "", seen: tuple[str, ...] = ()
+) -> Any:
+    """``{"$ref": "name"}`` replaced by the shared rule from ``$evaluators`` (whose own ``$ref``s
+    are resolved too; a rule that refers back to itself is refused)."""
     if isinstance(logic, list):
         return [
-            resolve_references(item, evaluators, f"{pointer}/{i}") for i, item in enumerate(logic)
+            resolve_references(item, evaluators, f"{pointer}/{i}", seen)
+            for i, item in enumerate(logic)
         ]
     if isinstance(logic, dict):
         if set(logic) == {"$ref"}:
@@ -204,9 +202,12 @@ def resolve_references(logic: Any, evaluators: dict[str, Any], pointer: str = ""
             if not isinstance(name, str) or name not in evaluators:
                 known = ", ".join(sorted(evaluators)) or "none are defined"
                 raise RuleError(pointer, f"unknown evaluator {name!r} in $ref (known: {known})")
-            return evaluators[name]
+            if name in seen:
+                chain = " -> ".join((*seen, name))
+                raise RuleError(pointer, f"the evaluators refer to each other in a loop: {chain}")
+            return resolve_references(evaluators[name], evaluators, pointer, (*seen, name))
         return {
-            key: resolve_references(value, evaluators, f"{pointer}/{jsonlogic.escape(key)}")
+            key: resolve_references(value, evaluators, f"{pointer}/{jsonlogic.escape(key)}", seen)
             for key, value in logic.items()
         }
     return logic
