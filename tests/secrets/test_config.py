@@ -158,3 +158,16 @@ def test_config_show_redacts_and_diff_compares_secrets_by_keyed_hash(
     again = shipyard(project_root, alice, "diff", "staging", "production")
     assert "API_TOKEN" not in again.stdout
     assert "tok-" not in again.stdout + again.stderr + shown.stdout
+
+
+def test_no_repr_carries_a_secret(project_root: Path, alice: Key) -> None:
+    from shipyard.secrets import sops_writer
+
+    resolved = config.resolve(
+        load(project_root), "production", repo_root=project_root, keys=[alice.identity]
+    )
+    decrypted = secret_files.require(project_root, "production", [alice.identity])
+    document, _ = secret_files.open_document(project_root, "production", [alice.identity])
+    for shown in (repr(resolved), repr(decrypted), repr(document)):
+        assert "prod-pass-1" not in shown and "tok-shared-1" not in shown
+    assert isinstance(document, sops_writer.PlainDocument)

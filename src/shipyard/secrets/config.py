@@ -35,10 +35,11 @@ class ResolvedConfig:
     """What an environment's processes get as environment variables, and what must stay hidden."""
 
     environment: str
-    values: Mapping[str, str]
+    values: Mapping[str, str] = field(repr=False)
+    """Never in a repr: a logged workload must not carry its secrets into a log."""
     secret_keys: frozenset[str] = frozenset()
     """Config keys whose value comes from a secret."""
-    secret_values: tuple[str, ...] = ()
+    secret_values: tuple[str, ...] = field(default=(), repr=False)
     """Every secret value of the environment that was decrypted (for maskers)."""
     sources: Mapping[str, str] = field(default_factory=dict)
     """Key -> where its value came from: ``config``, ``environments.ENV.config`` or ``--set``."""

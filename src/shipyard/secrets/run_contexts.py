@@ -18,7 +18,7 @@ from shipyard.core import errors
 
 @dataclass(frozen=True, slots=True)
 class EnvironmentContexts:
-    secrets: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
     vars: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     known: bool = False

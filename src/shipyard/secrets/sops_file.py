@@ -10,7 +10,7 @@ MAC that does not verify is refused: nothing decrypted from a tampered file is r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from shipyard.core import errors
@@ -34,9 +34,9 @@ class Decrypted:
     """A file's plaintext: nested dicts, lists and scalars in the file's order."""
 
     path: str
-    values: dict[str, Any]
-    data_key: bytes
-    metadata: sops_metadata.Metadata
+    values: dict[str, Any] = field(repr=False)
+    data_key: bytes = field(repr=False)
+    metadata: sops_metadata.Metadata = field(repr=False)
 
     def names(self) -> list[str]:
         """The top-level keys: the names of the secrets."""

@@ -64,14 +64,14 @@ class PlainDocument:
     (and the stash) along with choosing a new key.
     """
 
-    tree: CommentedMap
-    data_key: bytes
-    metadata: sops_metadata.Metadata
-    stash: Stash = field(default_factory=dict)
-    comments: dict[str, tuple[str, str]] = field(default_factory=dict)
+    tree: CommentedMap = field(repr=False)
+    data_key: bytes = field(repr=False)
+    metadata: sops_metadata.Metadata = field(repr=False)
+    stash: Stash = field(default_factory=dict, repr=False)
+    comments: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     """SOPS's encrypted comments as written -> (associated data, plaintext); they are kept as
     they are, and re-encrypted in place when the data key changes."""
-    opened_key: bytes = b""
+    opened_key: bytes = field(default=b"", repr=False)
 
 
 def open_for_change(text: str, *, path: str, key: bytes) -> PlainDocument:

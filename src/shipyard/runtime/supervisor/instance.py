@@ -70,9 +70,10 @@ class Spec:
     slot: int
     port: int
     cwd: Path
-    env: Mapping[str, str]
+    env: Mapping[str, str] = field(repr=False)
+    """The instance's environment variables: config and secrets, so never in a repr."""
     log_path: Path
-    masked: tuple[str, ...] = ()
+    masked: tuple[str, ...] = field(default=(), repr=False)
     """Secret values the log writer hides from the instance's log."""
 
     @property
