@@ -60,6 +60,7 @@ class SemVer:
         return self._key() < other._key()
 
 
+@functools.lru_cache(maxsize=65536)
 def _pep440(text: str) -> pep440.Version:
     try:
         return pep440.Version(text)
@@ -140,12 +141,19 @@ def _listed(versions: Iterable[object], wanted: Any, parse: Callable[[str], Any]
     return False
 
 
-def in_range(events: Sequence[Mapping[str, Any]], wanted: Any, parse: Callable[[str], Any]) -> bool:
-    """The OSV range evaluation: walk the events in version order, tracking "affected"."""
-    ordered: list[tuple[int, Any, str]] = []
-    for event in events:
-        for kind in ("introduced", "fixed", "last_affected"):
-            if kind in event:
+@dataclass(frozen=True, slots=True)
+class Range:
+    """One ``ECOSYSTEM`` or ``SEMVER`` range, its events parsed and in version order."""
+
+    events: tuple[tuple[int, Any, str], ...]
+
+    @classmethod
+    def compile(cls, events: Sequence[Mapping[str, Any]], parse: Callable[[str], Any]) -> Range:
+        ordered: list[tuple[int, Any, str]] = []
+        for event in events:
+            for kind in ("introduced", "fixed", "last_affected"):
+                if kind not in event:
+                    continue
                 text = str(event[kind])
                 if kind == "introduced" and text == "0":
                     ordered.append((0, None, kind))
@@ -154,18 +162,27 @@ def in_range(events: Sequence[Mapping[str, Any]], wanted: Any, parse: Callable[[
                     ordered.append((1, parse(text), kind))
                 except InvalidVersion:
                     continue
-    ordered.sort(key=_event_key)
-    affected = False
-    for rank, at, kind in ordered:
-        if kind == "introduced":
-            if rank == 0 or wanted >= at:
-                affected = True
-        elif kind == "fixed":
-            if wanted >= at:
+        ordered.sort(key=_event_key)
+        return cls(tuple(ordered))
+
+    def contains(self, wanted: Any) -> bool:
+        """The OSV evaluation: walk the events in version order, tracking "affected"."""
+        affected = False
+        for rank, at, kind in self.events:
+            if kind == "introduced":
+                if rank == 0 or wanted >= at:
+                    affected = True
+            elif kind == "fixed":
+                if wanted >= at:
+                    affected = False
+            elif wanted > at:
                 affected = False
-        elif wanted > at:
-            affected = False
-    return affected
+        return affected
+
+
+def in_range(events: Sequence[Mapping[str, Any]], wanted: Any, parse: Callable[[str], Any]) -> bool:
+    """Whether a parsed version is inside the range these events describe."""
+    return Range.compile(events, parse).contains(wanted)
 
 
 def _event_key(event: tuple[int, Any, str]) -> Any:
