@@ -39,6 +39,17 @@ def test_the_gate_fails_closed_on_findings_and_writes_its_report(
     assert gate.run_gate(root, project).passed
 
 
+def test_the_gate_reads_the_project_file_when_not_given_one(
+    tmp_path: Path, shipyard_home: Path
+) -> None:
+    root = _project(tmp_path / "repo", "security:\n  fail_on: never\n  scanners: [secrets]\n")
+    (root / "keys.py").write_text(f'KEY = "{KEY}"\n', encoding="utf-8")
+    result = gate.run_gate(root, None)
+    assert result.passed
+    assert result.summary == "security gate passed: 1 critical"
+    assert result.report_path.parent == shipyard_home / "security" / "shop"
+
+
 def test_the_gate_without_a_project_uses_the_defaults(tmp_path: Path, shipyard_home: Path) -> None:
     (tmp_path / "app.py").write_text("print('ok')\n", encoding="utf-8")
     result = gate.run_gate(tmp_path, None, report_dir=tmp_path / "reports")

@@ -60,9 +60,12 @@ class Shipment:
 def security_gate(repository: Path, commit: str) -> tuple[bool, str]:
     """The security gate of a ship: (passed, what it says).
 
-    This is the single call site of the security checks in ``ship``; until the scanners' gate is
-    wired in here, it passes and says so."""
-    return True, "no security gate configured"
+    This is the single call site of the security checks in ``ship``: the project's ``security:``
+    policy over the repository (docs/security.md); the SARIF report is named in what it says."""
+    from shipyard.security import gate
+
+    result = gate.run_gate(repository, None)
+    return result.passed, f"{result.summary} (report: {result.report_path})"
 
 
 def _stage(shipment: Shipment, name: str, action: Callable[[], str]) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from shipyard.security import baseline, engine
 from shipyard.spec import project as project_model
-from shipyard.spec import project_security
+from shipyard.spec import project_loader, project_security
 from shipyard.store import paths
 
 
@@ -33,7 +33,13 @@ class GateResult:
 def run_gate(
     root: Path, project: project_model.Project | None, *, report_dir: Path | None = None
 ) -> GateResult:
-    """Scan ``root`` with ``project``'s security settings; never raises for findings."""
+    """Scan ``root`` with ``project``'s security settings; never raises for findings.
+
+    ``project`` None: ``root``'s ``shipyard.yaml`` is read when there is one (an invalid file
+    raises its ``SpecErrors``), else the defaults apply.
+    """
+    if project is None and (root / project_model.PROJECT_FILE).is_file():
+        project = project_loader.load_project_file(root / project_model.PROJECT_FILE)
     settings = _without_dast(project.security if project is not None else None)
     plan = engine.plan_scan(root, settings, engine.Overrides())
     outcome = engine.run_scan(plan)
