@@ -1,12 +1,13 @@
 """Rollback to a warm release: how long until 100% of the traffic is back on it.
 
-A blue-green deploy keeps the previous release warm; ``shipyard rollback staging`` then only
-switches the route. Four keep-alive clients poll ``/version`` continuously and record when each
-request started and which release answered. The figure is the time from the moment the rollback
-command starts until the first request after which every request is answered by the old
-release. Baseline, same run: a cold rollback (the previous release was not kept warm,
-``keep_previous=0``, so it is started again with the same strategy). Medians of 5 rounds each,
-interleaved. Target: warm ≤ 1 s. Bounded: 10 rollbacks, 5 minutes.
+A blue-green deploy keeps the previous release warm; a rollback then only switches the route.
+Four keep-alive clients poll ``/version`` continuously and record when each request started and
+which release answered. The figure is the time from the rollback request to the server's API
+(``POST /api/v1/environments/staging/rollback``, what ``shipyard rollback`` sends) until the
+first request after which every request is answered by the old release. Baseline, same run: a
+cold rollback (the previous release was not kept warm, ``keep_previous=0``, so it is started
+again with the same strategy). Medians of 5 rounds each, interleaved. Target: warm ≤ 1 s.
+Bounded: 10 rollbacks, 5 minutes.
 """
 
 from __future__ import annotations
@@ -79,11 +80,20 @@ def one_rollback(app: common.App, release: str, old: str, *, warm: bool) -> floa
     poller = Poller(app.port)
     time.sleep(0.3)
     since = time.monotonic()
-    _, out, err, status = app.cli("rollback", "staging")
-    time.sleep(0.5)
+    answer = common.api(app.home, "POST", "/api/v1/environments/staging/rollback", json={})
+    if answer.status_code != 200:
+        raise RuntimeError(f"rollback refused: {answer.text}")
+    deploy_id = answer.json()["deploy"]["id"]
+    record: dict[str, object] = {}
+    while time.monotonic() - since < 60:
+        record = common.api(app.home, "GET", f"/api/v1/deploys/{deploy_id}").json()
+        if record["status"] not in ("queued", "running", "paused"):
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)
     poller.stop()
-    if status != 0 or poller.failures:
-        raise RuntimeError(f"rollback failed ({poller.failures} failed requests): {err or out}")
+    if record.get("status") != "succeeded" or poller.failures:
+        raise RuntimeError(f"rollback failed ({poller.failures} failed requests): {record}")
     return back_within(poller.seen, since, old)
 
 

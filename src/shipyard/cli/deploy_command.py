@@ -19,7 +19,7 @@ import click
 from shipyard.core import errors
 
 FINISHED = ("succeeded", "failed", "aborted", "rejected", "interrupted")
-POLL = 0.1
+POLL = 0.05
 
 
 class DeployFailed(errors.ExecutionError):
@@ -123,12 +123,20 @@ def deploy(
     if release is None:
         body["app"], body["release"], body["branch"] = build_release(ref or "HEAD")
     else:
-        from shipyard.cli import env_command
-
-        body["app"], body["release"] = app or env_command._local_app(), release
-        body["branch"] = _branch_here()
+        body["app"], body["release"], body["branch"] = app, release, _branch_here()
+    path = f"/api/v1/environments/{environment}/deploys"
     with client.connect() as server:
-        answer = server.call("POST", f"/api/v1/environments/{environment}/deploys", body=body)
+        try:
+            answer = server.call("POST", path, body=body)
+        except client.ApiError as error:
+            if error.status != 404 or body["app"] is not None:
+                raise
+            from shipyard.cli import env_command  # a new environment: name the app
+
+            local_app = env_command._local_app()
+            if local_app is None:
+                raise
+            answer = server.call("POST", path, body={**body, "app": local_app})
         if dry_run:
             click.echo(f"{environment}: {answer['strategy']} rollout, {len(answer['plan'])} steps")
             for index, step in enumerate(answer["plan"], 1):
