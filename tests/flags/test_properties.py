@@ -67,7 +67,7 @@ rules = st.recursive(
 )  # fmt: skip
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(
     rules, st.dictionaries(st.sampled_from(["targetingKey", "email", "version", "x"]), json_values)
 )
