@@ -75,6 +75,7 @@ def scan(ctx: click.Context) -> None:
 @click.option("--history", is_flag=True, help="Also scan every commit for secrets.")
 @click.option("--dast", "dast_url", metavar="URL", help="Run the DAST baseline against this app.")
 @click.option("--osv-db", type=click.Path(path_type=Path), help="OSV database: directory or zip.")
+@click.option("--osv-api", metavar="URL", help="Ask this OSV API instead of a database.")
 @click.option(
     "--baseline",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -96,6 +97,7 @@ def scan_path(
     history: bool,
     dast_url: str | None,
     osv_db: Path | None,
+    osv_api: str | None,
     baseline: Path | None,
     update_baseline: bool,
     sbom: Path | None,
@@ -109,8 +111,8 @@ def scan_path(
     settings = _project_settings(path)
     overrides = engine.Overrides(
         scanners=scanners or None, fail_on=fail_on, strict=strict, baseline=baseline,
-        osv_db=osv_db, sbom=sbom, dast_url=dast_url, history=history, exclude=exclude,
-        semgrep=semgrep,
+        osv_db=osv_db, osv_api=osv_api, sbom=sbom, dast_url=dast_url, history=history,
+        exclude=exclude, semgrep=semgrep,
     )  # fmt: skip
     plan = engine.plan_scan(path, settings, overrides)
     outcome = engine.run_scan(plan)

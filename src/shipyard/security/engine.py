@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from shipyard.core import errors
-from shipyard.security import baseline, findings, interface, osv_db, policy, registry, sarif
+from shipyard.security import (
+    baseline,
+    findings,
+    interface,
+    osv_api,
+    osv_db,
+    policy,
+    registry,
+    sarif,
+)
 from shipyard.spec import project_security
 from shipyard.store import paths
 
@@ -27,6 +36,7 @@ class Overrides:
     strict: bool | None = None
     baseline: Path | None = None
     osv_db: Path | None = None
+    osv_api: str | None = None
     sbom: Path | None = None
     dast_url: str | None = None
     history: bool = False
@@ -103,12 +113,20 @@ def plan_scan(
         excludes=(*interface.DEFAULT_EXCLUDES, *settings.exclude, *overrides.exclude),
         history=overrides.history,
         osv_db=_osv_database(root, settings, overrides),
+        osv_api=_osv_api(settings, overrides),
         dast_url=dast_url,
         sbom_path=sbom,
         semgrep=overrides.semgrep,
     )
     ordered = tuple(name for name in registry.SCANNERS if name in names)
     return ScanPlan(context, ordered, rules, baseline_path)
+
+
+def _osv_api(settings: project_security.SecuritySettings, overrides: Overrides) -> str | None:
+    """The OSV API to ask, when one is configured and no database is named on the command line."""
+    if overrides.osv_db is not None:
+        return None
+    return overrides.osv_api or os.environ.get(osv_api.API_VARIABLE) or settings.osv_api
 
 
 def _osv_database(

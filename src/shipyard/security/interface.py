@@ -50,6 +50,8 @@ class ScanContext:
     """Secrets: also scan every commit of the repository's history."""
     osv_db: Path | None = None
     """A directory or zip of OSV records; None: no database, dependencies are not audited."""
+    osv_api: str | None = None
+    """The base URL of an OSV API to ask instead of a database (``https://api.osv.dev``)."""
     dast_url: str | None = None
     sbom_path: Path | None = None
     """Where the SBOM scanner writes CycloneDX JSON; None: it only counts components."""

@@ -41,7 +41,8 @@ _PlainLoader.yaml_implicit_resolvers = {
 class Database:
     """OSV records by (ecosystem, normalized package name)."""
 
-    source: Path
+    source: str
+    """Where the records came from: a directory, a zip or an API's URL."""
     by_package: dict[tuple[str, str], list[Mapping[str, Any]]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -84,7 +85,7 @@ def load(source: Path, names: Iterable[str] | None = None) -> Database:
             hint="run `shipyard scan db update`, or name a directory or zip of OSV records "
             f"with --osv-db or ${DATABASE_VARIABLE}",
         )
-    database = Database(source)
+    database = Database(str(source))
     for name, data in _documents(source):
         database.ecosystems.update(_ecosystems(data))
         if wanted is not None and not wanted.search(data):

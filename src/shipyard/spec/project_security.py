@@ -8,6 +8,7 @@ security:
   baseline: .shipyard/security-baseline.json
   exclude: [tests/fixtures]     # directory names or root-relative paths never scanned
   osv_db: .osv                  # a directory or zip of OSV records
+  osv_api: https://api.osv.dev  # or ask OSV's web API instead
   sbom: build/sbom.cdx.json     # where the CycloneDX SBOM is written
   dast: http://127.0.0.1:8081   # the running app `--dast` checks by default
 ```
@@ -23,7 +24,9 @@ from dataclasses import dataclass
 from shipyard.spec import node_reader, yamlsource
 from shipyard.spec.node_reader import join
 
-KEYS = frozenset({"fail_on", "strict", "scanners", "baseline", "exclude", "osv_db", "sbom", "dast"})
+KEYS = frozenset(
+    {"fail_on", "strict", "scanners", "baseline", "exclude", "osv_db", "osv_api", "sbom", "dast"}
+)
 LEVELS = ("critical", "high", "medium", "low", "info", "never")
 SCANNER_NAMES = (
     "sast", "semgrep", "dependencies", "secrets", "workflows", "dockerfile", "kubernetes",
@@ -44,6 +47,8 @@ class SecuritySettings:
     baseline: str | None = None
     exclude: tuple[str, ...] = ()
     osv_db: str | None = None
+    osv_api: str | None = None
+    """The base URL of an OSV API asked instead of a database."""
     sbom: str | None = None
     dast: str | None = None
 
@@ -72,7 +77,7 @@ def read_security(reader: node_reader.NodeReader, node: yamlsource.Node) -> Secu
     if "exclude" in entries:
         found = reader.strings(entries["exclude"].value, join(path, "exclude"))
         settings["exclude"] = tuple(text for text, _ in found or ())
-    for key in ("baseline", "osv_db", "sbom", "dast"):
+    for key in ("baseline", "osv_db", "osv_api", "sbom", "dast"):
         if key in entries:
             value = reader.string(entries[key].value, join(path, key), strict=True, non_empty=True)
             if value is not None:

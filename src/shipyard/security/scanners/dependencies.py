@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from shipyard.security import cvss, findings, interface, manifests, osv_db, osv_match
+from shipyard.security import cvss, findings, interface, manifests, osv_api, osv_db, osv_match
 
 _NOT_AUDITED = findings.Rule(
     id="dependency/not-audited",
@@ -51,10 +51,15 @@ class DependencyScanner:
             rules[_MANIFEST.id] = _MANIFEST
             found.append(_unreadable(problem))
         database = None
-        if context.osv_db is not None and dependencies:
+        pinned = {(d.ecosystem, d.name, d.version) for d in dependencies if d.version is not None}
+        if context.osv_api is not None and dependencies:
+            supported = {p for p in pinned if p[0] in osv_match.PARSERS}
+            database = osv_api.fetch(context.osv_api, supported)
+            notices.append(interface.Notice(f"asked the OSV API at {database.source}"))
+        elif context.osv_db is not None and dependencies:
             database = osv_db.load(context.osv_db, {dep.name for dep in dependencies})
             notices.extend(interface.Notice(p, "warning") for p in database.problems[:20])
-        elif context.osv_db is None and dependencies:
+        elif dependencies:
             notices.append(
                 interface.Notice(
                     "no OSV database: every dependency is reported as not audited; run "
