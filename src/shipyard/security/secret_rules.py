@@ -29,12 +29,19 @@ class SecretRule:
     name: str
     pattern: re.Pattern[str]
     keywords: tuple[str, ...]
-    """Lower-case literals; a text without any of them cannot match."""
+    """Literals a match contains; a text without any of them cannot match. A keyword with an
+    upper-case letter is looked for as written, any other in the lower-cased text."""
     severity: findings.Severity = _HIGH
     group: int = 0
     min_entropy: float = 3.0
     heuristic: bool = False
     """A keyword-and-entropy guess rather than a provider's documented format."""
+    token_start: bool = False
+    """A match must not follow a letter, digit or underscore (checked after the match: a
+    look-behind first in a pattern stops the regex engine from scanning for its literal prefix)."""
+    folded: bool = False
+    """Case-insensitive: ``pattern`` is matched against the lower-cased text, which is many times
+    faster than an IGNORECASE pattern; the secret is then cut from the original text."""
 
 
 def _rule(
@@ -49,15 +56,19 @@ def _rule(
     flags: int = 0,
     heuristic: bool = False,
 ) -> SecretRule:
+    token_start = pattern.startswith(_B)
+    folded = bool(flags & re.IGNORECASE)
     return SecretRule(
         rule_id,
         name,
-        re.compile(pattern, flags),
+        re.compile(pattern.removeprefix(_B), flags & ~re.IGNORECASE),
         keywords,
         severity,
         group,
         min_entropy,
         heuristic,
+        token_start,
+        folded,
     )
 
 
@@ -70,7 +81,7 @@ RULES: tuple[SecretRule, ...] = (
         "aws-access-key-id",
         "AWS access key ID",
         _B + r"(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}" + _E,
-        ("akia", "asia", "abia", "acca"),
+        ("AKIA", "ASIA", "ABIA", "ACCA"),
         _CRITICAL,
     ),
     _rule(
@@ -138,7 +149,7 @@ RULES: tuple[SecretRule, ...] = (
         ("sk_live_", "rk_live_"),
         _CRITICAL,
     ),
-    _rule("google-api-key", "Google API key", _B + r"AIza[0-9A-Za-z_-]{35}" + _E, ("aiza",)),
+    _rule("google-api-key", "Google API key", _B + r"AIza[0-9A-Za-z_-]{35}" + _E, ("AIza",)),
     _rule(
         "gcp-service-account-key",
         "Google Cloud service account key ID",
@@ -160,7 +171,7 @@ RULES: tuple[SecretRule, ...] = (
         "azure-storage-key",
         "Azure storage account key",
         r"AccountKey=([A-Za-z0-9+/]{86}==)",
-        ("accountkey=",),
+        ("AccountKey=",),
         _CRITICAL,
         group=1,
     ),
@@ -170,12 +181,12 @@ RULES: tuple[SecretRule, ...] = (
         r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])",
         ("q~",),
     ),
-    _rule("twilio-api-key", "Twilio API key", _B + r"SK[0-9a-f]{32}" + _E, ("sk",)),
+    _rule("twilio-api-key", "Twilio API key", _B + r"SK[0-9a-f]{32}" + _E, ("SK",)),
     _rule(
         "sendgrid-api-key",
         "SendGrid API key",
         _B + r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}" + _E,
-        ("sg.",),
+        ("SG.",),
     ),
     _rule("mailgun-api-key", "Mailgun API key", _B + r"key-[0-9a-f]{32}" + _E, ("key-",)),
     _rule(
@@ -186,7 +197,7 @@ RULES: tuple[SecretRule, ...] = (
         "pypi-token",
         "PyPI upload token",
         _B + r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}",
-        ("pypi-ageichlwas5vcmc",),
+        ("pypi-AgEIcHlwaS5vcmc",),
         _CRITICAL,
     ),
     _rule(
@@ -199,7 +210,7 @@ RULES: tuple[SecretRule, ...] = (
         "jwt",
         "JSON Web Token",
         _B + r"eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,}",
-        ("eyj",),
+        ("eyJ",),
         _MEDIUM,
     ),
     _rule(
@@ -252,7 +263,7 @@ RULES: tuple[SecretRule, ...] = (
         _MEDIUM,
     ),
     _rule(
-        "square-access-token", "Square access token", _B + r"EAAA[A-Za-z0-9_-]{60}" + _E, ("eaaa",)
+        "square-access-token", "Square access token", _B + r"EAAA[A-Za-z0-9_-]{60}" + _E, ("EAAA",)
     ),
     _rule(
         "square-oauth-secret",
@@ -271,10 +282,10 @@ RULES: tuple[SecretRule, ...] = (
         "atlassian-api-token",
         "Atlassian API token",
         _B + r"ATATT3[A-Za-z0-9_=-]{180,}",
-        ("atatt3",),
+        ("ATATT3",),
     ),
     _rule("databricks-token", "Databricks token", _B + r"dapi[a-f0-9]{32}(?:-\d)?" + _E, ("dapi",)),
-    _rule("newrelic-api-key", "New Relic user API key", _B + r"NRAK-[A-Z0-9]{27}" + _E, ("nrak-",)),
+    _rule("newrelic-api-key", "New Relic user API key", _B + r"NRAK-[A-Z0-9]{27}" + _E, ("NRAK-",)),
     _rule(
         "grafana-token",
         "Grafana service account token",
@@ -300,13 +311,13 @@ RULES: tuple[SecretRule, ...] = (
         "postman-api-key",
         "Postman API key",
         _B + r"PMAK-[a-f0-9]{24}-[a-f0-9]{34}" + _E,
-        ("pmak-",),
+        ("PMAK-",),
     ),
     _rule(
         "age-secret-key",
         "age secret key",
         r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}",
-        ("age-secret-key-1",),
+        ("AGE-SECRET-KEY-1",),
         _CRITICAL,
     ),
     _rule(
@@ -344,7 +355,7 @@ RULES: tuple[SecretRule, ...] = (
         "Secret in an environment file",
         r"^[ \t]*(?:export[ \t]+)?[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|API_KEY|APIKEY|TOKEN)"
         r"[A-Z0-9_]*[ \t]*=[ \t]*([^\s\"'#$]{8,120})[ \t]*$",
-        ("password", "passwd", "secret", "api_key", "apikey", "token"),
+        ("PASSWORD", "PASSWD", "SECRET", "API_KEY", "APIKEY", "TOKEN"),
         group=1,
         min_entropy=3.0,
         flags=re.MULTILINE,

@@ -8,7 +8,8 @@ outside ``Hit.secret``, which callers fingerprint and redact and then drop.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from shipyard.security import secret_rules
@@ -41,15 +42,23 @@ def redact(secret: str) -> str:
 def search(text: str, rules: Iterable[secret_rules.SecretRule] = secret_rules.RULES) -> list[Hit]:
     """Every secret in ``text``, in order of position (overlapping matches of rules kept)."""
     lowered = text.lower()
+    # Lower-casing keeps offsets only when no character changes length (almost always).
+    folded = lowered if len(lowered) == len(text) else None
     hits: list[Hit] = []
     seen: set[tuple[int, str]] = set()
     for rule in rules:
-        if not any(keyword in lowered for keyword in rule.keywords):
+        if not any(
+            keyword in (text if keyword != keyword.lower() else lowered)
+            for keyword in rule.keywords
+        ):
             continue
-        for match in rule.pattern.finditer(text):
-            secret = match.group(rule.group)
+        for match in _matches(rule, text, folded):
             start = match.start(rule.group)
-            if secret_rules.looks_like_placeholder(rule, secret, match.group(0)):
+            if rule.token_start and match.start() > 0 and _is_word(text[match.start() - 1]):
+                continue
+            secret = text[start : match.end(rule.group)]
+            whole = text[match.start() : match.end()]
+            if secret_rules.looks_like_placeholder(rule, secret, whole):
                 continue
             if (start, secret) in seen:
                 continue
@@ -57,6 +66,20 @@ def search(text: str, rules: Iterable[secret_rules.SecretRule] = secret_rules.RU
             hits.append(_hit(text, rule, start, secret))
     hits.sort(key=lambda hit: (hit.line, hit.column))
     return _without_nested(hits)
+
+
+def _matches(
+    rule: secret_rules.SecretRule, text: str, folded: str | None
+) -> Iterator[re.Match[str]]:
+    if not rule.folded:
+        return rule.pattern.finditer(text)
+    if folded is not None:
+        return rule.pattern.finditer(folded)
+    return re.compile(rule.pattern.pattern, re.IGNORECASE | rule.pattern.flags).finditer(text)
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
 
 
 def _hit(text: str, rule: secret_rules.SecretRule, start: int, secret: str) -> Hit:
