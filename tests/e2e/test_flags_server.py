@@ -302,3 +302,22 @@ def test_the_in_process_provider_polls_the_server(home: Path, project: Path, tok
         assert client.get_string_value("banner", "x") == "Hello"
     finally:
         provider.shutdown()
+
+
+def test_the_flag_token_paths_open_nothing_else(home: Path, token: str) -> None:
+    import socket
+
+    info = server_info(home)
+    for path in ("/ofrep/../api/v1/status", "/flags/v1/../../api/v1/environments",
+                 "/ofrep/%2e%2e/api/v1/status"):  # fmt: skip
+        with socket.create_connection((info.host, info.port), timeout=30) as sock:
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        status = int(answer.split(b" ", 2)[1])
+        assert status in (401, 404, 405), (path, answer[:200])
+    configuration = httpx.get(f"{info.url}/ofrep/v1/configuration",
+                              headers={"Authorization": f"Bearer {token}"}, timeout=30)  # fmt: skip
+    assert configuration.json()["capabilities"]["cacheInvalidation"]["polling"]["enabled"] is True
+    assert httpx.get(f"{info.url}/ofrep/v1/configuration", timeout=30).status_code == 401
