@@ -66,8 +66,8 @@ def test_workflow_risks(tmp_path: Path) -> None:
     path = ".github/workflows/triage.yml"
     assert _scan(workflows.WorkflowScanner(), tmp_path) == [
         ("gha/pull-request-target-checkout", path, 12),
-        ("gha/script-injection", path, 15),
-        ("gha/script-injection", path, 15),
+        ("gha/script-injection", path, 16),
+        ("gha/script-injection", path, 17),
         ("gha/script-injection", path, 21),
         ("gha/secrets-to-every-step", path, 7),
         ("gha/unpinned-action", path, 18),

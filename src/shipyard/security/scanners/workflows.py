@@ -174,7 +174,7 @@ def _step(
             found.report(
                 "gha/script-injection",
                 path,
-                step.source.where(where).line,
+                _line_in(script, match.start(), step.source.where(where).line),
                 f"`{match.group(1)}` is expanded into the script of {key}; an attacker controls it",
                 key=f"{key}.{match.group(1)}",
                 snippet=match.group(0) + " }}",
@@ -193,6 +193,13 @@ def _step(
                 "pull_request_target workflow",
                 key=key,
             )
+
+
+def _line_in(script: str, offset: int, value_line: int) -> int:
+    """The file line of ``offset`` in a script: a block scalar (``run: |``, which leaves a line
+    break in its value) starts on the line after its key."""
+    block = 1 if "\n" in script else 0
+    return value_line + block + script.count("\n", 0, offset)
 
 
 def _pinned(found: checks.Checks, path: str, uses: str, line: int, key: str) -> None:
