@@ -237,6 +237,10 @@ def test_refused_changes_name_the_problem(home: Path, project: Path) -> None:
     )
     nothing = shipyard("flags", "list", "--env", "production", cwd=project, home=home)
     assert nothing.stderr.startswith("error: environment `production` has no flags\n")
+    bad_name = admin_api(home, "PUT", "/api/v1/flags/Staging_2", json={"document": FLAGS})
+    assert (bad_name.status_code, bad_name.json()["error"]["message"]) == (
+        400, "invalid environment name `Staging_2`"
+    )  # fmt: skip
 
 
 def test_a_broken_flags_file_is_not_published(home: Path, project: Path) -> None:

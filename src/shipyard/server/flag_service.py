@@ -20,6 +20,7 @@ from typing import Any
 from shipyard.core import errors, suggest
 from shipyard.flags import definitions, overrides
 from shipyard.server import controller
+from shipyard.spec import project_values
 from shipyard.store import database, flag_records
 
 REVISION_TTL = 0.25
@@ -141,6 +142,10 @@ class FlagService:
     def publish(
         self, environment: str, document: Mapping[str, Any], *, source: str, actor: str
     ) -> Served:
+        if not project_values.NAME_PATTERN.match(environment):
+            raise FlagChangeRefused(
+                f"invalid environment name `{environment}`", hint=f"use {project_values.NAME_RULE}"
+            )
         loaded = definitions.load_document(document, source or "published flags", allow_array=True)
         if loaded.problems:
             shown = "; ".join(str(problem) for problem in loaded.problems[:5])
