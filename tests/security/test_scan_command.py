@@ -200,6 +200,35 @@ def test_usage_and_configuration_errors_exit_2_with_a_hint(
     assert "Traceback" not in done.stderr
 
 
+def test_an_unwritable_report_or_baseline_is_a_usage_error(project: Path, tmp_path: Path) -> None:
+    not_a_directory = tmp_path / "plain-file"
+    not_a_directory.write_text("")
+    done = shipyard(tmp_path / "home", str(project), "--scanner", "secrets",
+                    "-o", str(not_a_directory / "scan.sarif"))  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"error: cannot write the report {not_a_directory / 'scan.sarif'}: File exists\n"
+        "  hint: choose a directory you can write to\n"
+    )
+    baseline_file = str(not_a_directory / "b.json")
+    baseline = shipyard(tmp_path / "home", str(project), "--scanner", "secrets",
+                        "--baseline", baseline_file, "--update-baseline")  # fmt: skip
+    assert baseline.returncode == 2
+    assert baseline.stderr == (
+        f"error: cannot read the baseline {not_a_directory / 'b.json'}: Not a directory\n"
+        "  hint: check the path given by --baseline or `security.baseline`\n"
+    )
+    assert not list(tmp_path.glob("**/.scan.sarif.*"))
+
+
+def test_a_missing_directory_to_scan_is_a_usage_error(tmp_path: Path) -> None:
+    done = shipyard(tmp_path / "home", str(tmp_path / "nowhere"))
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"error: {tmp_path / 'nowhere'} is not a directory\n  hint: name the repository to scan\n"
+    )
+
+
 def test_help_lists_the_options(tmp_path: Path) -> None:
     done = shipyard(tmp_path / "home", "--help")
     assert done.returncode == 0

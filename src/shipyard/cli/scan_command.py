@@ -131,7 +131,7 @@ def scan_path(
         document = text
     rendered = document if isinstance(document, str) else json.dumps(document, indent=2) + "\n"
     if output is not None:
-        baselines.write_atomically(output, rendered)
+        baselines.write_atomically(output, rendered, "report")
         click.echo(text, nl=False)
         click.echo(f"report: {output}")
     else:

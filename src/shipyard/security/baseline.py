@@ -29,7 +29,10 @@ def load(path: Path, shown: str | None = None) -> frozenset[str]:
     except FileNotFoundError:
         return frozenset()
     except OSError as error:
-        raise errors.UsageError(f"cannot read the baseline {shown}: {error.strerror}") from error
+        raise errors.UsageError(
+            f"cannot read the baseline {shown}: {error.strerror}",
+            hint="check the path given by --baseline or `security.baseline`",
+        ) from error
     try:
         data = json.loads(text)
         entries = data["findings"]
@@ -58,18 +61,34 @@ def save(path: Path, found: Iterable[findings.Finding]) -> int:
     )
     unique = list({entry["fingerprint"]: entry for entry in entries}.values())
     text = json.dumps({"version": FORMAT_VERSION, "findings": unique}, indent=2) + "\n"
-    write_atomically(path, text)
+    write_atomically(path, text, "baseline")
     return len(unique)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+def write_atomically(path: Path, text: str, what: str = "file") -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same directory.
+
+    A failure is a UsageError naming ``what`` and the path; the previous file stays as it was.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as error:
+        raise _unwritable(what, path, error) from error
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
         os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise _unwritable(what, path, error) from error
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _unwritable(what: str, path: Path, error: OSError) -> errors.UsageError:
+    return errors.UsageError(
+        f"cannot write the {what} {path}: {error.strerror or error}",
+        hint="choose a directory you can write to",
+    )

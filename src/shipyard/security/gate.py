@@ -47,7 +47,7 @@ def run_gate(
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     directory = report_dir or paths.home() / "security" / app
     report_path = directory / f"{stamp}.sarif"
-    baseline.write_atomically(report_path, json.dumps(outcome.sarif(), indent=2) + "\n")
+    baseline.write_atomically(report_path, json.dumps(outcome.sarif(), indent=2) + "\n", "report")
     decision = outcome.decision
     return GateResult(decision.passed, decision.summary(), report_path, decision.exit_code)
 

@@ -77,7 +77,7 @@ class SbomScanner:
         ]
         artifacts: list[Path] = []
         if context.sbom_path is not None:
-            baseline.write_atomically(context.sbom_path, text)
+            baseline.write_atomically(context.sbom_path, text, "SBOM")
             artifacts.append(context.sbom_path)
             notices.append(
                 interface.Notice(
