@@ -88,6 +88,8 @@ class Controller:
         """environment -> release -> weight, while a rollout splits its traffic."""
         self.draining: set[str] = set()
         """Addresses of instances taken out of the route before they stop."""
+        self._projects: dict[tuple[str, str], project_file.Project] = {}
+        """(app, release) -> its validated shipyard.yaml."""
         self._warm: dict[tuple[str, str], asyncio.Task[None]] = {}
         """(environment, release) -> the task that stops a release kept warm."""
         self.deploys = deploys.DeployManager(self)
@@ -279,7 +281,10 @@ class Controller:
         except releases.ReleaseError as error:
             kind = NotFound if error.message.startswith("no release") else Conflict
             raise kind(error.message, hint=error.hint) from None
-        loaded = releases.load_project(self.releases_root, manifest)
+        loaded = self._projects.get((app, manifest.id))
+        if loaded is None:  # a release never changes: its project file is read once
+            loaded = releases.load_project(self.releases_root, manifest)
+            self._projects[(app, manifest.id)] = loaded
         if environment not in loaded.environments:
             names = list(loaded.environments)
             raise NotFound(
@@ -416,10 +421,12 @@ class Controller:
     def warm_releases(self, environment: str) -> list[str]:
         return [release for (name, release) in self._warm if name == environment]
 
-    async def discard_others(self, environment: str, keep: str) -> None:
-        """Stop the deployments of ``environment`` that neither serve nor are ``keep``."""
+    async def discard_others(self, environment: str, keep: str, *, only: str | None = None) -> None:
+        """Stop the deployments of ``environment`` that neither serve nor are ``keep`` (only
+        the release ``only``, when given)."""
         for deployment in self.supervisor.others(environment):
-            if deployment.workload.release_id == keep:
+            release = deployment.workload.release_id
+            if release == keep or (only is not None and release != only):
                 continue
             self.cancel_warm(environment, deployment.workload.release_id)
             await self.drain(list(deployment.instances.values()), 5.0)

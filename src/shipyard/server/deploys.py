@@ -322,7 +322,6 @@ class DeployManager:
                 desired="up",
                 replicas=workload.replicas,
             )
-        await c.discard_others(record.environment, keep=workload.release_id)
         try:
             await c._claim_port(workload)
         except Exception:
@@ -339,11 +338,23 @@ class DeployManager:
         outcome = await rollout.Rollout(
             target, settings, observer=observe, control=running.control, on_pause=on_pause
         ).run()
+        if outcome.status == "succeeded":
+            await self._clean_up(record.environment, keep=serving)
         if outcome.status != "succeeded" and serving is None:
             await asyncio.to_thread(c._restore_record, record.environment, before)
             if c.supervisor.deployments.get(record.environment) is None:
                 c._ports.pop(record.environment, None)
         return outcome.status, outcome.reason
+
+    async def _clean_up(self, environment: str, keep: str | None) -> None:
+        """Stop, after the new release serves, the releases an earlier deploy kept warm (all
+        but ``keep``, the one this deploy keeps warm, when it does)."""
+        c = self.controller
+        warm = set(c.warm_releases(environment)) - {keep}
+        for deployment in c.supervisor.others(environment):
+            release = deployment.workload.release_id
+            if release in warm or (release != keep and not deployment.instances):
+                await c.discard_others(environment, keep=keep or "", only=release)
 
     def _finish(self, record: deploys.DeployRecord, status: str, reason: str) -> None:
         deploys.update(self.store, record.id, status=status, reason=reason, finished_at=time.time())
