@@ -62,6 +62,8 @@ class _Running:
     control: rollout.Control
     approval: asyncio.Future[str]
     task: asyncio.Task[None] | None = None
+    clean_up: bool = False
+    """Stop older warm releases once the deploy is recorded as done (still under its lock)."""
 
 
 class DeployManager:
@@ -265,6 +267,9 @@ class DeployManager:
             if outcome is not None:
                 current = await asyncio.to_thread(deploys.get, self.store, record.id)
                 await asyncio.to_thread(self._finish, current or record, *outcome)
+                if running.clean_up and current is not None:
+                    with contextlib.suppress(Exception):
+                        await self._clean_up(record.environment, current.previous_release_id)
             if locked:
                 await asyncio.to_thread(
                     records.release_lock, self.store, record.environment, holder
@@ -339,7 +344,7 @@ class DeployManager:
             target, settings, observer=observe, control=running.control, on_pause=on_pause
         ).run()
         if outcome.status == "succeeded":
-            await self._clean_up(record.environment, keep=serving)
+            running.clean_up = True
         if outcome.status != "succeeded" and serving is None:
             await asyncio.to_thread(c._restore_record, record.environment, before)
             if c.supervisor.deployments.get(record.environment) is None:
