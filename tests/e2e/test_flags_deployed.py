@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.e2e.conftest import git
 from tests.server.harness import cleanup, free_port, shipyard, wait_for, webapp_repo
 
 PROJECT = """\
@@ -51,10 +52,18 @@ def test_the_deployed_example_app_reads_its_banner_flag(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     with cleanup(home):
-        for step in (["release", "create"], ["flags", "push", "--env", "staging"],
-                     ["up", "staging"]):  # fmt: skip
-            done = shipyard(*step, cwd=repo, home=home)
-            assert done.returncode == 0, (step, done.stdout, done.stderr)
+        created = shipyard("release", "create", cwd=repo, home=home)
+        assert created.returncode == 0, created.stderr
+        release = created.stdout.strip()
+        pushed = shipyard("flags", "push", "--env", "staging", "--release", release[:10],
+                          cwd=repo, home=home)  # fmt: skip
+        assert pushed.returncode == 0, pushed.stderr
+        commit = git(repo, "rev-parse", "HEAD")[:12]
+        assert (
+            pushed.stdout == f"staging: published 1 flag(s) from flags.json@{commit} (revision 1)\n"
+        )
+        up = shipyard("up", "staging", cwd=repo, home=home)
+        assert up.returncode == 0, up.stderr
 
         def banner(user: str) -> dict[str, object]:
             answer = httpx.get(f"http://127.0.0.1:{port}/banner", params={"user": user}, timeout=30)

@@ -101,19 +101,45 @@ def evaluate(flag: str, environment: str | None, context: str) -> None:
         raise SystemExit(1)
 
 
+def _release_flags(release: str, environment: str) -> tuple[str, Any]:
+    """(source, flags) of a built release: its flags file as committed, with the overrides of
+    its own shipyard.yaml."""
+    from shipyard.deploy import releases
+    from shipyard.flags import files
+    from shipyard.spec import project, project_loader
+    from shipyard.store import paths
+
+    app = project_loader.load_project_file(Path(project.PROJECT_FILE)).app
+    root = paths.releases(paths.home())
+    try:
+        manifest = releases.find_release(root, app, release)
+    except releases.ReleaseError as error:
+        raise errors.UsageError(f"--release {release}: {error.message}", hint=error.hint) from None
+    loaded = releases.load_project(root, manifest)
+    tree = releases.tree_dir(root, app, manifest.id)
+    found = files.project_flags(tree, loaded, environment)
+    return f"{loaded.flags.file}@{manifest.commit[:12]}", found
+
+
 @flags.command("push")
 @ENV_OPTION
-def push(environment: str) -> None:
-    """Publish ./shipyard.yaml's flags file, with the environment's overrides, to the server."""
+@click.option("--release", help="Publish the flags of this built release (id or prefix).")
+def push(environment: str, release: str | None) -> None:
+    """Publish ./shipyard.yaml's flags file (or a release's), with the environment's overrides,
+    to the server."""
     from shipyard.cli import client
 
-    loaded, found = _local_flags(environment)
+    if release is None:
+        loaded, found = _local_flags(environment)
+        source = str(loaded.flags.file)
+    else:
+        source, found = _release_flags(release, environment)
     _refuse_problems(found)
-    body = {"document": found.document(), "source": loaded.flags.file, "actor": _actor()}
+    body = {"document": found.document(), "source": source, "actor": _actor()}
     with client.connect() as server:
         served = server.call("PUT", f"/api/v1/flags/{environment}", body=body)
     click.echo(
-        f"{environment}: published {len(served['flags'])} flag(s) from {loaded.flags.file} "
+        f"{environment}: published {len(served['flags'])} flag(s) from {source} "
         f"(revision {served['revision']})"
     )
 
