@@ -111,6 +111,9 @@ class FlagSet:
     problems: tuple[Problem, ...] = ()
     evaluators: Mapping[str, Any] = field(default_factory=dict)
     """The shared rules, kept so an override's targeting can ``$ref`` them too."""
+    answers: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """The evaluator's cache of answers that never depend on the context (static and disabled
+    flags); a new set (``overrides.apply``) starts empty."""
 
     def document(self) -> dict[str, Any]:
         """The loaded flags as one flagd document (what the server serves to providers)."""

@@ -87,16 +87,23 @@ def evaluate(
     now: float | None = None,
 ) -> Resolution:
     """Evaluate flag ``key`` of ``flags`` for ``context``."""
+    known = flags.answers.get(key)
+    if known is not None:
+        return known  # type: ignore[no-any-return]
     flag = flags.flags.get(key)
     if flag is None:
         return Resolution(
             key, ERROR, error_code=FLAG_NOT_FOUND, error_message=f"flag `{key}` does not exist"
         )
     metadata = _metadata(flags, flag)
-    if flag.state == "DISABLED":
-        return Resolution(key, DISABLED, metadata=metadata)
-    if flag.rule is None:
-        return _default(flag, STATIC, metadata)
+    if flag.state == "DISABLED" or flag.rule is None:
+        answer = (
+            Resolution(key, DISABLED, metadata=metadata)
+            if flag.state == "DISABLED"
+            else _default(flag, STATIC, metadata)
+        )
+        flags.answers[key] = answer
+        return answer
     data = dict(context) if context else {}
     data["$flagd"] = {"flagKey": key, "timestamp": int(time.time() if now is None else now)}
     try:

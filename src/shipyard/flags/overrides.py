@@ -73,7 +73,7 @@ def apply(flags: definitions.FlagSet, changes: Iterable[Override]) -> definition
             problems.append(loaded)
         else:
             current[change.flag] = loaded
-    return replace(flags, flags=current, problems=tuple(problems))
+    return replace(flags, flags=current, problems=tuple(problems), answers={})
 
 
 def rollout_targeting(
