@@ -325,3 +325,16 @@ def test_the_flag_token_paths_open_nothing_else(home: Path, token: str) -> None:
                               headers={"Authorization": f"Bearer {token}"}, timeout=30)  # fmt: skip
     assert configuration.json()["capabilities"]["cacheInvalidation"]["polling"]["enabled"] is True
     assert httpx.get(f"{info.url}/ofrep/v1/configuration", timeout=30).status_code == 401
+
+
+def test_a_deployed_service_reads_its_settings_from_the_environment(home: Path, token: str) -> None:
+    provider = ShipyardProvider.from_environment(
+        {"SHIPYARD_FLAGS_URL": server_info(home).url, "SHIPYARD_FLAGS_TOKEN": token,
+         "SHIPYARD_ENVIRONMENT": "staging"}
+    )  # fmt: skip
+    domain = f"env-{uuid.uuid4().hex}"
+    api.set_provider_and_wait(provider, domain)
+    try:
+        assert api.get_client(domain).get_object_value("limits", {}) == {"rpm": 60}
+    finally:
+        provider.shutdown()

@@ -57,3 +57,15 @@ def test_refusals_say_what_to_do(tmp_path: Path) -> None:
     unknown = shipyard("flags", "eval", "x", "--env", "prod", cwd=root, home=home)
     assert unknown.stderr.startswith("error: shipyard.yaml: unknown environment `prod`")
     assert unknown.returncode == 2
+
+
+def test_push_of_an_unknown_release_is_refused_before_any_server(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p", {"flags": {}})
+    home = tmp_path / "home"
+    done = shipyard("flags", "push", "--env", "staging", "--release", "nope", cwd=root, home=home)
+    assert (done.returncode, done.stderr) == (
+        2,
+        "error: --release nope: no release `nope` of app `shop`\n"
+        "  hint: create one: `shipyard release create`\n",
+    )
+    assert not (home / "server.json").exists()
