@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from shipyard.core import errors
 
+if TYPE_CHECKING:
+    from shipyard.spec import project
 
-def _load(directory: str):  # type: ignore[no-untyped-def]
+
+def _load(directory: str) -> tuple[Path, project.Project]:
     from shipyard.spec import project, project_loader
 
     start = Path(directory).resolve()

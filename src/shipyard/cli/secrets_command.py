@@ -14,10 +14,14 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from shipyard.core import errors
+
+if TYPE_CHECKING:
+    from shipyard.secrets import age_keys
 
 
 def _home() -> Path:
@@ -34,7 +38,7 @@ def _root(directory: str) -> Path:
     return start
 
 
-def _identities() -> list:  # type: ignore[type-arg]
+def _identities() -> list[age_keys.Identity]:
     from shipyard.secrets import age_keys
 
     return age_keys.load_identities(_home())
@@ -106,12 +110,12 @@ def get(environment: str, name: str, directory: str) -> None:
                 hint=f"list them with `shipyard secrets list {environment}`",
             )
         value = value[part]
-    if isinstance(value, dict | list):
-        import json
-
-        click.echo(json.dumps(value, indent=2))
+    if isinstance(value, str | int | float | bool):
+        click.echo(sops_file.as_text(value))
         return
-    click.echo(sops_file.as_text(value))  # type: ignore[arg-type]
+    import json
+
+    click.echo(json.dumps(value, indent=2))
 
 
 @secrets.command("list")
@@ -126,7 +130,7 @@ def list_(environment: str, directory: str) -> None:
         click.echo(name)
 
 
-def _names(values: dict, prefix: str) -> list[str]:  # type: ignore[type-arg]
+def _names(values: dict[str, Any], prefix: str) -> list[str]:
     names = []
     for key, value in values.items():
         if isinstance(value, dict):

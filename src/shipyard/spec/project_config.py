@@ -21,7 +21,7 @@ import re
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 from shipyard.core import errors
 from shipyard.spec import node_reader, project_values, workflow, yamlsource
@@ -185,7 +185,7 @@ def _declaration(
             {},
         )
         default = found.get(name)
-    declaration = Declaration(name, kind, choices, required=default is None)  # type: ignore[arg-type]
+    declaration = Declaration(name, cast(ConfigType, kind), choices, required=default is None)
     return declaration, default
 
 
