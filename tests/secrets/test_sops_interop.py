@@ -266,3 +266,37 @@ def test_edit_shows_comments_in_clear_and_saves_them_encrypted(repo: Path, alice
         assert comment in done.stdout
     assert "unencrypted comment" not in done.stderr
     assert secret_files.require(repo, "staging", [alice.identity]).values["db"]["port"] == 5432
+
+
+COMMENTED = textwrap.dedent(
+    """\
+    # top comment
+    db:
+        # before password
+        password: hunter22-x # inline
+        port: 5432
+        # last in db
+    list:
+        - a
+        - b: c
+          # inside an item's mapping
+          d: e
+    # before empty
+    empty: x
+    """
+)
+
+
+def test_comments_are_tied_to_the_branch_sops_ties_them_to(repo: Path, alice: Key) -> None:
+    from shipyard.secrets import sops_comments, sops_file, sops_writer
+
+    write_rules(repo, staging=[alice.public])
+    path = sops_encrypt_new(repo, alice, "staging", COMMENTED)
+    text = path.read_text()
+    key = sops_file.recover_data_key(sops_file.parse(text, path="s"), [alice.identity])
+    document = sops_writer.open_for_change(text, path="s", key=key)
+    by_sops = {plain: aad for aad, plain in document.comments.values()}
+    assert len(by_sops) == 6
+    ours = sops_comments.encrypt(sops_writer.plain_text(document), key, {})
+    reopened = sops_writer.open_comments(ours, sops_file.parse(text, path="s"), key)
+    assert {plain: aad for aad, plain in reopened.values()} == by_sops

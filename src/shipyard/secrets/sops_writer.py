@@ -99,7 +99,7 @@ def open_for_change(text: str, *, path: str, key: bytes) -> PlainDocument:
         return plain
 
     _map_leaves(tree, (), opened)
-    comments.update(_open_comments(text, encrypted, key))
+    comments.update(open_comments(text, encrypted, key))
     return PlainDocument(tree, key, metadata, stash, comments, key)
 
 
@@ -162,7 +162,7 @@ def render(document: PlainDocument, recipients: Iterable[str]) -> str:
 _COMMENT_TOKEN = re.compile(r"#\s*(ENC\[AES256_GCM,[^\]\s]*type:comment\])")
 
 
-def _open_comments(
+def open_comments(
     text: str, encrypted: sops_file.EncryptedFile, key: bytes
 ) -> dict[str, tuple[str, str]]:
     """Each encrypted comment's plaintext and associated data (its branch's key path).
