@@ -4,14 +4,12 @@ Each rule names the literal keywords that any match must contain; the scanner ru
 regular expression only on texts holding one of them, which is what makes scanning a large tree
 fast. ``group`` is the part of a match that is the secret itself (what gets redacted and
 fingerprinted). ``min_entropy`` rejects placeholders shaped like the real thing
-(``ghp_xxxxxxxx...``); the keyword heuristic adds the filters in ``looks_like_placeholder``.
+(``ghp_xxxxxxxx...``); ``secret_filters`` holds that and the keyword heuristics' other filters.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from dataclasses import dataclass
 
 from shipyard.security import findings
@@ -365,93 +363,3 @@ RULES: tuple[SecretRule, ...] = (
 """Every rule; ``len(RULES)`` kinds of secret."""
 
 BY_ID = {rule.id: rule for rule in RULES}
-
-_PLACEHOLDER_WORDS = (
-    "example",
-    "changeme",
-    "change_me",
-    "change-me",
-    "placeholder",
-    "dummy",
-    "sample",
-    "redacted",
-    "your_",
-    "your-",
-    "yourpass",
-    "xxxx",
-    "****",
-    "<",
-    ">",
-    "${",
-    "{{",
-    "%(",
-    "$(",
-    "%s",
-    "%d",
-    "fake",
-    "notasecret",
-    "not-a-secret",
-    "replace",
-    "insert",
-    "todo",
-    "secret_here",
-    "password1",
-    "password123",
-    "123456",
-    "abcdef",
-    "qwerty",
-    "letmein",
-    "test1234",
-    "environ",
-    "getenv",
-    "settings.",
-    "config.",
-    "self.",
-    "process.env",
-)
-_DOC_EXAMPLES = frozenset(
-    {
-        "AKIAIOSFODNN7EXAMPLE",
-        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-    }
-)
-_HASH_KEYS = ("hash", "sha", "md5", "digest", "checksum", "fingerprint", "etag")
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
-_HEX = re.compile(r"[0-9a-fA-F]+\Z")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\Z")
-
-
-def entropy(text: str) -> float:
-    """Shannon entropy in bits per character."""
-    if not text:
-        return 0.0
-    total = len(text)
-    return -sum(n / total * math.log2(n / total) for n in Counter(text).values())
-
-
-def looks_like_placeholder(rule: SecretRule, secret: str, matched: str = "") -> bool:
-    """True when a match is a stand-in (an example, a template variable, a hash) not a secret.
-
-    ``matched`` is the whole match (the key name included) for the keyword heuristics.
-    """
-    if secret in _DOC_EXAMPLES or "EXAMPLE" in secret:
-        return True
-    if entropy(secret) < rule.min_entropy:
-        return True
-    if len(set(secret)) < 5:
-        return True
-    if not rule.heuristic and rule.min_entropy > 0:
-        return False
-    lowered = secret.lower()
-    if any(word in lowered for word in _PLACEHOLDER_WORDS):
-        return True
-    if rule.heuristic:
-        # Names and dotted references are code, not secrets; hashes and UUIDs are identifiers.
-        if _IDENTIFIER.match(secret) and not any(char.isdigit() for char in secret):
-            return True
-        if _UUID.match(secret):
-            return True
-        key = matched[: max(0, len(matched) - len(secret))].lower()
-        if _HEX.match(secret) and any(word in key for word in _HASH_KEYS):
-            return True
-    return False

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from shipyard.security import secret_rules
+from shipyard.security import secret_filters, secret_rules
 
 ALLOW_MARKER = "shipyard:allow-secret"
 """An inline comment that allows the secret on its line (or on the next line)."""
@@ -58,7 +58,7 @@ def search(text: str, rules: Iterable[secret_rules.SecretRule] = secret_rules.RU
                 continue
             secret = text[start : match.end(rule.group)]
             whole = text[match.start() : match.end()]
-            if secret_rules.looks_like_placeholder(rule, secret, whole):
+            if secret_filters.looks_like_placeholder(rule, secret, whole):
                 continue
             if (start, secret) in seen:
                 continue
