@@ -85,6 +85,7 @@ def main() -> int:
     ready: list[float] = []
     deploys: list[float] = []
     server_side: list[float] = []
+    cli_floor: list[float] = []
     with common.scratch_app("blue-green", env=STARTUP) as app:
         releases = [app.release(f"v{index}") for index in range(1, ROUNDS + 1)]
         for index, release in enumerate(releases):
@@ -100,6 +101,8 @@ def main() -> int:
                     print(f"deploy failed: {err or out}")
                     return 1
                 deploys.append(seconds)
+                listing, _, _, _ = app.cli("deploys", "staging", "-n", "1")
+                cli_floor.append(listing)
                 record = common.api(app.home, "GET", "/api/v1/environments/staging/deploys")
                 latest = record.json()[0]
                 server_side.append(latest["finished_at"] - latest["started_at"])
@@ -114,6 +117,7 @@ def main() -> int:
         ("`shipyard deploy` end to end (CLI included)", deploys),
         ("overhead of the rollout (rollout − readiness)", rollout_overheads),
         ("overhead end to end (command − readiness)", overheads),
+        ("a command's own floor: `shipyard deploys`", cli_floor),
     ):
         print(
             f"{label:<48} {common.median(values):>7.2f}s {min(values):>7.2f}s {max(values):>7.2f}s"
