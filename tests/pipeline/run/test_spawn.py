@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,10 +62,18 @@ def test_the_child_gets_exactly_its_environment_directory_and_streams(
     assert variables == env
 
 
-def test_signal_dispositions_are_the_defaults(way: str, tmp_path: Path) -> None:
-    # The runner (a Python process) ignores SIGPIPE; a step's shell must not inherit that.
+def test_signals_python_ignores_are_restored_for_the_child(way: str, tmp_path: Path) -> None:
+    # The runner (a Python process) ignores SIGPIPE and SIGXFSZ; a step's shell must not inherit
+    # that. Other ignored signals are inherited, as with Popen (a runner started under nohup).
     code, text = run(["grep", "SigIgn", "/proc/self/status"], tmp_path, {"PATH": "/usr/bin:/bin"})
-    assert (code, text.split()) == (0, ["SigIgn:", "0000000000000000"])
+    assert code == 0, text
+    ignored = int(text.split()[1], 16)
+    for number in (signal.SIGPIPE, signal.SIGXFSZ):
+        assert not ignored & (1 << (number - 1)), f"{number!r} is ignored in the child"
+    with open("/proc/self/status") as status:
+        parent = int(next(line for line in status if line.startswith("SigIgn")).split()[1], 16)
+    python_only = (1 << (signal.SIGPIPE - 1)) | (1 << (signal.SIGXFSZ - 1))
+    assert ignored == parent & ~python_only
 
 
 def test_a_program_found_on_the_steps_path(way: str, tmp_path: Path) -> None:
