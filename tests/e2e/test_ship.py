@@ -1,5 +1,5 @@
-"""``shipyard ship`` end to end: CI, gate, release, staging, check, production — and a failing
-CI that stops the ship before anything is deployed."""
+"""``shipyard ship`` end to end: CI, gate, release, staging, check, then production waiting for
+its approval — and a failing CI that stops the ship before anything is deployed."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ environments:
     deploy: {{ strategy: blue-green }}
   production:
     port: {production}
-    protection: {{ branches: [main] }}
+    protection: {{ branches: [main], approval: true }}
 """
 
 WORKFLOW = """\
@@ -71,8 +71,7 @@ def test_ship_runs_ci_then_deploys_environment_after_environment(tmp_path: Path)
             "✓ release",
             "✓ deploy staging",
             "✓ check staging",
-            "✓ deploy production",
-            "✓ check production",
+            "⏸ deploy production",
         ]
         positions = [out.index(stage) for stage in order]
         assert positions == sorted(positions)
@@ -80,6 +79,10 @@ def test_ship_runs_ci_then_deploys_environment_after_environment(tmp_path: Path)
         assert f"production:  http://127.0.0.1:{production}/" in out
         commit = git(repo, "rev-parse", "HEAD")
         assert f"commit:      {commit[:12]} (main)" in out
+        assert "waiting for approval: `shipyard approve 2`; the ship stops here" in out
+        assert "✓ check production" not in out
+        approved = shipyard("approve", "2", cwd=repo, home=home)
+        assert approved.returncode == 0, approved.stderr
         for port in (staging, production):
             assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
 

@@ -80,8 +80,10 @@ def _stage(shipment: Shipment, name: str, action: Callable[[], str]) -> None:
         _summary(shipment)
         raise
     took = time.monotonic() - started
-    shipment.stages.append(Stage(name, took, "ok", detail))
-    click.echo(f"✓ {name} ({took:.1f}s){': ' + detail if detail else ''}")
+    waiting = detail.startswith(("waiting", "paused"))
+    shipment.stages.append(Stage(name, took, "waiting" if waiting else "ok", detail))
+    mark = "⏸" if waiting else "✓"
+    click.echo(f"{mark} {name} ({took:.1f}s){': ' + detail if detail else ''}")
 
 
 def run_ci(repository: Path) -> str:
@@ -217,8 +219,10 @@ def _ship_to(server: Any, shipment: Shipment, name: str, health: str | None) -> 
 
         outcome.update(deploy_command.follow(server, answer["deploy"], echo=_quiet(echo)))
         status = outcome["status"]
-        if status != "succeeded":
-            return f"{status}; the ship stops here"
+        if status == "waiting-approval":
+            return f"waiting for approval: `shipyard approve {outcome['id']}`; the ship stops here"
+        if status == "paused":
+            return f"paused at {outcome['weight']}%: `shipyard promote {name}`; the ship stops here"
         return f"deploy {outcome['id']} ({outcome['strategy']})"
 
     _stage(shipment, f"deploy {name}", deploy)
