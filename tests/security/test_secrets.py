@@ -110,6 +110,19 @@ def test_history_finds_a_secret_removed_from_the_tree(tmp_path: Path) -> None:
     assert token not in finding.message and leaked[:12] in finding.message
 
 
+def test_in_a_repository_what_git_ignores_is_not_scanned(tmp_path: Path) -> None:
+    token = "glpat-" + "Zq8Xw2Rt6Yp4Lk9Mn3Bv"
+    git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / ".gitignore").write_text("build/\n")
+    for name in ("build/out.env", "new.env", "tracked.env"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(f"T={token}\n")
+    git(tmp_path, "add", ".gitignore", "tracked.env")
+    git(tmp_path, "commit", "-q", "-m", "one")
+    paths = sorted(f.location.path for f in _scan(tmp_path).findings)
+    assert paths == ["new.env", "tracked.env"]
+
+
 def test_history_needs_a_repository(tmp_path: Path) -> None:
     from shipyard.core import errors
 

@@ -63,6 +63,8 @@ _DOC_EXAMPLES = frozenset(
         "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     }
 )
+_SELF_NAMING = ("secret", "token", "password", "passwd", "apikey", "api_key", "s3cr3t")
+_CODE_OR_PATH = re.compile(r"[()\[\]{}]|\A(?:\.{1,2}/|~/|/|\.[A-Za-z][\w-]*/)")
 _HASH_KEYS = ("hash", "sha", "md5", "digest", "checksum", "fingerprint", "etag")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 _HEX = re.compile(r"[0-9a-fA-F]+\Z")
@@ -94,6 +96,9 @@ def looks_like_placeholder(rule: secret_rules.SecretRule, secret: str, matched: 
     if any(word in lowered for word in _PLACEHOLDER_WORDS):
         return True
     if rule.heuristic:
+        # A value naming what it is ("AGE-SECRET-KEY-1"), code, a path or a format is no secret.
+        if any(word in lowered for word in _SELF_NAMING) or _CODE_OR_PATH.search(secret):
+            return True
         # Names and dotted references are code, not secrets; hashes and UUIDs are identifiers.
         if _IDENTIFIER.match(secret) and not any(char.isdigit() for char in secret):
             return True
