@@ -72,10 +72,18 @@ def test_every_strategy_and_rollbacks_drop_no_request(tmp_path: Path) -> None:
             assert blue.returncode == 0, blue.stderr + blue.stdout
             assert "keep release" in blue.stdout
             assert served_versions(port) == {"v3"}
+            # Another one: v3 is kept warm, v2 (warm since the last deploy) stops once it is
+            # done, and the rollback right after it is not refused meanwhile.
+            commit_version(repo, port, "v3b")
+            again = shipyard("deploy", "staging", "--strategy", "blue-green", cwd=repo, home=home)
+            assert again.returncode == 0, again.stderr + again.stdout
             back = shipyard("rollback", "staging", cwd=repo, home=home)
             assert back.returncode == 0, back.stderr + back.stdout
             assert "scale web" not in back.stdout.split("route 100%")[0]  # nothing started
-            assert served_versions(port) == {"v2"}
+            assert served_versions(port) == {"v3"}
+            assert {i["release_id"] for i in api(home, "GET", "/api/v1/instances").json()} == {
+                api(home, "GET", "/api/v1/deploys/3").json()["release_id"]
+            }
 
             # Canary: half the traffic, paused until promoted by hand.
             commit_version(repo, port, "v4")
@@ -91,27 +99,27 @@ def test_every_strategy_and_rollbacks_drop_no_request(tmp_path: Path) -> None:
             )
             assert canary.returncode == 0, canary.stderr + canary.stdout
             assert "paused at 50%" in canary.stdout
-            assert served_versions(port, 40) == {"v2", "v4"}
+            assert served_versions(port, 40) == {"v3", "v4"}
             promoted = shipyard("promote", "staging", cwd=repo, home=home)
             assert promoted.returncode == 0, promoted.stderr + promoted.stdout
             assert served_versions(port) == {"v4"}, promoted.stdout
             tally = load.stop()
         assert tally.failures == []
         assert tally.sent > 300
-        assert {"v1", "v2", "v3", "v4"} >= set(tally.versions)
+        assert {"v1", "v2", "v3", "v3b", "v4"} >= set(tally.versions)
 
         history = shipyard("deploys", "staging", cwd=repo, home=home)
         lines = history.stdout.splitlines()
         kinds = [line.split()[1] for line in lines[1:]]
-        assert kinds == ["deploy", "rollback", "deploy", "deploy", "deploy"]
+        assert kinds == ["deploy", "rollback", "deploy", "deploy", "deploy", "deploy"]
         assert all(" succeeded" in line for line in lines[1:])
-        assert " canary " in lines[1] and " blue-green " in lines[3] and " rolling " in lines[4]
+        assert " canary " in lines[1] and " blue-green " in lines[3] and " rolling " in lines[5]
 
         # The environment's history has the events later issues consume.
         kinds = [e["kind"] for e in api(home, "GET", "/api/v1/deploys/2/events").json()]
         assert kinds[:2] == ["deploy.requested", "deploy.started"]
         assert "deploy.traffic" in kinds and kinds[-1] == "deploy.succeeded"
-        rollback_kinds = [e["kind"] for e in api(home, "GET", "/api/v1/deploys/4/events").json()]
+        rollback_kinds = [e["kind"] for e in api(home, "GET", "/api/v1/deploys/5/events").json()]
         assert rollback_kinds[-1] == "deploy.rolled_back"
 
 

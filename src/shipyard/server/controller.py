@@ -315,9 +315,10 @@ class Controller:
         )
 
     @contextlib.asynccontextmanager
-    async def _locked(self, environment: str) -> AsyncIterator[None]:
+    async def _locked(self, environment: str, *, purpose: str = "") -> AsyncIterator[None]:
+        holder = self._holder + purpose
         taken = await asyncio.to_thread(
-            records.acquire_lock, self.store, environment, self._holder, LOCK_TTL
+            records.acquire_lock, self.store, environment, holder, LOCK_TTL
         )
         if not taken:
             found = await asyncio.to_thread(records.lock_info, self.store, environment)
@@ -329,7 +330,7 @@ class Controller:
         try:
             yield
         finally:
-            await asyncio.to_thread(records.release_lock, self.store, environment, self._holder)
+            await asyncio.to_thread(records.release_lock, self.store, environment, holder)
 
     def _restore_record(self, environment: str, before: records.EnvironmentRecord | None) -> None:
         if before is None:
@@ -437,7 +438,7 @@ class Controller:
         await asyncio.sleep(seconds)
         while True:
             try:
-                async with self._locked(environment):
+                async with self._locked(environment, purpose=deploys.CLEAN_UP):
                     self._warm.pop((environment, release), None)
                     deployment = self.supervisor.deployment_of(environment, release)
                     current = self.supervisor.deployments.get(environment)

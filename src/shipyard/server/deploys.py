@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import fnmatch
 import logging
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
 
 LOCK_TTL = 15 * 60.0
 LOCK_RENEW = 60.0
+SETTLE_GRACE = 30.0
+"""Seconds a new deploy waits for one that has ended to finish stopping older warm releases."""
+CLEAN_UP = ":clean-up"
+"""The suffix of the lock holder that stops an expired warm release."""
 _log = logging.getLogger(__name__)
 
 
@@ -189,15 +194,33 @@ class DeployManager:
             )
 
     async def _refuse_if_busy(self, environment: str) -> None:
+        """Refuse while another change holds the environment; a deploy that has ended and is
+        only stopping older warm releases is waited for (a moment), not reported."""
         from shipyard.server.controller import Conflict
 
-        found = await asyncio.to_thread(records.lock_info, self.store, environment)
+        loop = asyncio.get_running_loop()
+        grace = loop.time() + SETTLE_GRACE
+        while True:
+            found = await asyncio.to_thread(records.lock_info, self.store, environment)
+            if found is None:
+                return
+            if loop.time() >= grace or not await asyncio.to_thread(self._settling, found[0]):
+                raise Conflict(
+                    busy_message(environment, found, self.active_of(environment)),
+                    hint="wait for it to finish, or queue behind it: `--wait`",
+                )
+            await asyncio.sleep(0.05)
+
+    def _settling(self, holder: str) -> bool:
+        """Whether the lock's holder is only tidying up: a finished deploy, or the expiry of a
+        warm release."""
+        if holder.endswith(CLEAN_UP):
+            return True
+        found = re.search(r":deploy-(\d+)$", holder)
         if found is None:
-            return
-        raise Conflict(
-            busy_message(environment, found, self.active_of(environment)),
-            hint="wait for it to finish, or queue behind it: `--wait`",
-        )
+            return False
+        record = deploys.get(self.store, int(found.group(1)))
+        return record is not None and not record.active
 
     def active_of(self, environment: str) -> deploys.DeployRecord | None:
         found = deploys.active(self.store, environment)
@@ -277,13 +300,20 @@ class DeployManager:
             self._running.pop(record.id, None)
 
     async def _acquire(self, record: deploys.DeployRecord, holder: str, wait: bool) -> bool:
+        loop = asyncio.get_running_loop()
+        grace = loop.time() + SETTLE_GRACE
         while True:
             taken = await asyncio.to_thread(
                 records.acquire_lock, self.store, record.environment, holder, LOCK_TTL
             )
-            if taken or not wait:
-                return taken
-            await asyncio.sleep(0.2)
+            if taken:
+                return True
+            if not wait:
+                found = await asyncio.to_thread(records.lock_info, self.store, record.environment)
+                settling = found is not None and await asyncio.to_thread(self._settling, found[0])
+                if not settling or loop.time() >= grace:
+                    return False
+            await asyncio.sleep(0.05 if not wait else 0.2)
 
     async def _renew(self, record: deploys.DeployRecord, holder: str) -> None:
         while True:
@@ -477,10 +507,10 @@ class DeployManager:
 def busy_message(
     environment: str, lock: tuple[str, float], active: deploys.DeployRecord | None
 ) -> str:
-    holder, since = lock
+    _, since = lock
     stamp = time.strftime("%H:%M:%S", time.localtime(since))
     ago = max(0.0, time.time() - since)
-    who = holder
+    who = "another change (`shipyard up` or `down`)"
     if active is not None:
         who = f"deploy {active.id} of release {active.release_id} by {active.actor or 'someone'}"
     return f"environment `{environment}` is being changed by {who}, since {stamp} ({ago:.0f} s ago)"
