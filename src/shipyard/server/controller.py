@@ -25,7 +25,7 @@ from shipyard.runtime.router import errors as router_errors
 from shipyard.runtime.supervisor import instance, supervisor
 from shipyard.secrets import config as secrets_config
 from shipyard.secrets import masking
-from shipyard.server import deploys, router_link, routing
+from shipyard.server import deploy_lock, deploys, router_link, routing
 from shipyard.spec import project as project_file
 from shipyard.store import database, flag_records, paths, records, serverinfo
 
@@ -322,9 +322,11 @@ class Controller:
         )
         if not taken:
             found = await asyncio.to_thread(records.lock_info, self.store, environment)
-            active = await asyncio.to_thread(self.deploys.active_of, environment)
+            active = await asyncio.to_thread(deploy_lock.active_of, self.store, environment)
             raise Conflict(
-                deploys.busy_message(environment, found or ("another change", time.time()), active),
+                deploy_lock.busy_message(
+                    environment, found or ("another change", time.time()), active
+                ),
                 hint="wait until that change is done, then try again",
             )
         try:
@@ -438,7 +440,7 @@ class Controller:
         await asyncio.sleep(seconds)
         while True:
             try:
-                async with self._locked(environment, purpose=deploys.CLEAN_UP):
+                async with self._locked(environment, purpose=deploy_lock.CLEAN_UP):
                     self._warm.pop((environment, release), None)
                     deployment = self.supervisor.deployment_of(environment, release)
                     current = self.supervisor.deployments.get(environment)

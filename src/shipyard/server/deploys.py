@@ -16,7 +16,6 @@ import contextlib
 import dataclasses
 import fnmatch
 import logging
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,19 +24,13 @@ from typing import TYPE_CHECKING, Any
 from shipyard.deploy import releases, rollout
 from shipyard.deploy.strategies import planning, steps
 from shipyard.runtime.supervisor import supervisor
-from shipyard.server import deploy_target
+from shipyard.server import deploy_lock, deploy_target
 from shipyard.spec import deploy_settings, project_deploy
 from shipyard.store import deploys, events, records
 
 if TYPE_CHECKING:
     from shipyard.server.controller import Controller
 
-LOCK_TTL = 15 * 60.0
-LOCK_RENEW = 60.0
-SETTLE_GRACE = 30.0
-"""Seconds a new deploy waits for one that has ended to finish stopping older warm releases."""
-CLEAN_UP = ":clean-up"
-"""The suffix of the lock holder that stops an expired warm release."""
 _log = logging.getLogger(__name__)
 
 
@@ -128,7 +121,7 @@ class DeployManager:
         if request.kind == "rollback":
             protection = dataclasses.replace(protection, approval=False)
         if not request.wait and not protection.approval:
-            await self._refuse_if_busy(request.environment)
+            await deploy_lock.refuse_if_busy(self.store, request.environment)
         record = await asyncio.to_thread(
             deploys.create,
             self.store,
@@ -193,39 +186,6 @@ class DeployManager:
                 hint="merge the change into an allowed branch, then deploy from there",
             )
 
-    async def _refuse_if_busy(self, environment: str) -> None:
-        """Refuse while another change holds the environment; a deploy that has ended and is
-        only stopping older warm releases is waited for (a moment), not reported."""
-        from shipyard.server.controller import Conflict
-
-        loop = asyncio.get_running_loop()
-        grace = loop.time() + SETTLE_GRACE
-        while True:
-            found = await asyncio.to_thread(records.lock_info, self.store, environment)
-            if found is None:
-                return
-            if loop.time() >= grace or not await asyncio.to_thread(self._settling, found[0]):
-                raise Conflict(
-                    busy_message(environment, found, self.active_of(environment)),
-                    hint="wait for it to finish, or queue behind it: `--wait`",
-                )
-            await asyncio.sleep(0.05)
-
-    def _settling(self, holder: str) -> bool:
-        """Whether the lock's holder is only tidying up: a finished deploy, or the expiry of a
-        warm release."""
-        if holder.endswith(CLEAN_UP):
-            return True
-        found = re.search(r":deploy-(\d+)$", holder)
-        if found is None:
-            return False
-        record = deploys.get(self.store, int(found.group(1)))
-        return record is not None and not record.active
-
-    def active_of(self, environment: str) -> deploys.DeployRecord | None:
-        found = deploys.active(self.store, environment)
-        return next((r for r in found if r.status in ("running", "paused")), None)
-
     def _target(
         self,
         workload: supervisor.Workload,
@@ -268,11 +228,13 @@ class DeployManager:
                 if verdict != "approved":
                     outcome = ("rejected", verdict)
                     return
-            locked = await self._acquire(record, holder, wait)
+            locked = await deploy_lock.acquire(self.store, record.environment, holder, wait=wait)
             if not locked:
                 outcome = ("failed", "another deploy holds the environment")
                 return
-            renew = asyncio.get_running_loop().create_task(self._renew(record, holder))
+            renew = asyncio.get_running_loop().create_task(
+                deploy_lock.renew(self.store, record.environment, holder)
+            )
             try:
                 outcome = await self._roll(record, workload, settings, running)
             finally:
@@ -298,29 +260,6 @@ class DeployManager:
                     records.release_lock, self.store, record.environment, holder
                 )
             self._running.pop(record.id, None)
-
-    async def _acquire(self, record: deploys.DeployRecord, holder: str, wait: bool) -> bool:
-        loop = asyncio.get_running_loop()
-        grace = loop.time() + SETTLE_GRACE
-        while True:
-            taken = await asyncio.to_thread(
-                records.acquire_lock, self.store, record.environment, holder, LOCK_TTL
-            )
-            if taken:
-                return True
-            if not wait:
-                found = await asyncio.to_thread(records.lock_info, self.store, record.environment)
-                settling = found is not None and await asyncio.to_thread(self._settling, found[0])
-                if not settling or loop.time() >= grace:
-                    return False
-            await asyncio.sleep(0.05 if not wait else 0.2)
-
-    async def _renew(self, record: deploys.DeployRecord, holder: str) -> None:
-        while True:
-            await asyncio.sleep(LOCK_RENEW)
-            await asyncio.to_thread(
-                records.acquire_lock, self.store, record.environment, holder, LOCK_TTL
-            )
 
     async def _roll(
         self,
@@ -502,18 +441,6 @@ class DeployManager:
         else:
             running.approval.set_result(f"rejected by {actor or 'someone'}")
         return record
-
-
-def busy_message(
-    environment: str, lock: tuple[str, float], active: deploys.DeployRecord | None
-) -> str:
-    _, since = lock
-    stamp = time.strftime("%H:%M:%S", time.localtime(since))
-    ago = max(0.0, time.time() - since)
-    who = "another change (`shipyard up` or `down`)"
-    if active is not None:
-        who = f"deploy {active.id} of release {active.release_id} by {active.actor or 'someone'}"
-    return f"environment `{environment}` is being changed by {who}, since {stamp} ({ago:.0f} s ago)"
 
 
 def _settings_json(settings: deploy_settings.DeploySettings) -> dict[str, Any]:
