@@ -16,7 +16,10 @@ included), interleaved round by round:
 detect-secrets (pinned below) is installed into bench/.tools/security-venv when missing. It runs
 with its proxies pointed at a closed loopback port; it needs no network for a scan anyway.
 
-Run: .venv/bin/python bench/bench_secrets.py [--quick] [--megabytes N]
+``--max-file-kb N`` leaves out the tree's files larger than N KiB (large data files such as a CA
+bundle are where detect-secrets spends most of its time), to see the ratio on source alone.
+
+Run: .venv/bin/python bench/bench_secrets.py [--quick] [--megabytes N] [--max-file-kb N]
 """
 
 from __future__ import annotations
@@ -101,6 +104,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 MB, 2 rounds")
     parser.add_argument("--megabytes", type=float, default=4.0)
+    parser.add_argument("--max-file-kb", type=int, default=0,
+                        help="drop files larger than this from the tree (0: keep all)")  # fmt: skip
     options = parser.parse_args()
     megabytes = 1.0 if options.quick else options.megabytes
     try:
@@ -111,6 +116,11 @@ def main() -> int:
     with common.scratch("secrets") as scratch:
         tree = scratch / "tree"
         security.copy_site_packages(tree, megabytes)
+        if options.max_file_kb:
+            for path in [p for p in tree.rglob("*") if p.is_file() and not p.is_symlink()]:
+                if path.stat().st_size > options.max_file_kb * 1024:
+                    print(f"left out: {path.relative_to(tree)} ({path.stat().st_size} bytes)")
+                    path.unlink()
         size = security.tree_bytes(tree)
         home = common.fresh_home(scratch)
         output = scratch / "tree.json"
