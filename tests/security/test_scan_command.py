@@ -232,6 +232,15 @@ def test_a_missing_directory_to_scan_is_a_usage_error(tmp_path: Path) -> None:
 def test_help_lists_the_options(tmp_path: Path) -> None:
     done = shipyard(tmp_path / "home", "--help")
     assert done.returncode == 0
+    assert done.stdout.startswith("Usage: shipyard scan [OPTIONS] [PATH]\n")
+    assert "Exit codes: 0 passed, 1 findings fail the policy" in " ".join(done.stdout.split())
+    database = shipyard(tmp_path / "home", "db", "update", "--help")
+    assert database.stdout.startswith("Usage: shipyard scan db update [OPTIONS]\n")
+    wrong = shipyard(tmp_path / "home", "--format", "xml")
+    assert wrong.returncode == 2
+    assert (
+        "Invalid value for '--format': 'xml' is not one of 'text', 'json', 'sarif'." in wrong.stderr
+    )
     for option in ("--format", "--output", "--fail-on", "--history", "--dast", "--osv-db",
                    "--update-baseline", "--sbom"):  # fmt: skip
         assert option in done.stdout

@@ -20,31 +20,30 @@ _FORMATS = ("text", "json", "sarif")
 _LEVELS = ("critical", "high", "medium", "low", "info", "never")
 
 
-class _ScanGroup(click.Group):
-    """``scan [PATH] [options]`` or ``scan db update``: the first word decides."""
+class _ScanCommand(click.Command):
+    """``scan [PATH] [options]``, or ``scan db update``: the first word decides."""
 
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
-        if args and args[0] in self.commands:
-            return super().resolve_command(ctx, args)
-        return "scan", scan_path, args
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        if args and args[0] == "db":
+            # A bare command as the parent, so usage lines read `shipyard scan db ...`.
+            outer = click.Context(click.Command(info_name), info_name=info_name, parent=parent)
+            return database.make_context("db", args[1:], parent=outer, **extra)
+        return super().make_context(info_name, args, parent=parent, **extra)
 
 
-@click.group(
-    cls=_ScanGroup,
-    invoke_without_command=True,
-    add_help_option=False,
-    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+@click.command(
+    "scan",
+    cls=_ScanCommand,
+    epilog="Refresh the offline OSV database with "
+    "`shipyard scan db update`. Exit codes: 0 passed, 1 findings fail the policy, "
+    "2 usage or configuration error, 3 a scanner failed.",
 )
-@click.pass_context
-def scan(ctx: click.Context) -> None:
-    """Scan a repository: SAST, dependencies, secrets, config, SBOM, DAST."""
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(scan_path)
-
-
-@click.command("scan")
 @click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--format",
@@ -87,7 +86,7 @@ def scan(ctx: click.Context) -> None:
 )
 @click.option("--exclude", multiple=True, metavar="DIR", help="Skip a directory (repeatable).")
 @click.option("--semgrep", metavar="EXECUTABLE", help="The semgrep to run (default: PATH).")
-def scan_path(
+def scan(
     path: Path,
     output_format: str | None,
     output: Path | None,
@@ -156,7 +155,7 @@ def _project_settings(root: Path) -> Any:
     return project_loader.load_project_file(file, display_path=str(file)).security
 
 
-@scan.group("db")
+@click.group("db")
 def database() -> None:
     """The offline OSV advisory database."""
 
