@@ -64,8 +64,8 @@ def test_layers_secrets_and_vars(project_root: Path, alice: Key) -> None:
     assert resolved.values == {
         "LOG_LEVEL": "debug",
         "WORKERS": "8",
-        "DATABASE_URL": "postgres://app:prod-pass-1@db/us-east",
-        "API_TOKEN": "tok-shared-1",
+        "DATABASE_URL": "postgres://app:prod-pass-1@db/us-east",  # shipyard:allow-secret
+        "API_TOKEN": "tok-shared-1",  # shipyard:allow-secret
     }
     assert resolved.secret_keys == {"DATABASE_URL", "API_TOKEN"}
     assert resolved.sources == {
