@@ -167,7 +167,9 @@ class Backend:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, headers: dict[str, str]
     ) -> None:
         key = headers["sec-websocket-key"].encode()
-        accept = base64.b64encode(hashlib.sha1(key + WS_GUID).digest()).decode()
+        accept = base64.b64encode(
+            hashlib.sha1(key + WS_GUID, usedforsecurity=False).digest()
+        ).decode()
         writer.write(
             b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + f"Sec-WebSocket-Accept: {accept}\r\n\r\n".encode()
