@@ -145,8 +145,18 @@ def test_one_deploy_at_a_time_queue_abort_dry_run_and_release_command(tmp_path: 
         assert "the release command `echo migrating; exit 3` exited with status 3" in failed.stderr
         assert "migrating" in failed.stderr
         assert versions(port) == {"v2"}
+
+        # Recreate: the old release stops first, then the new one starts.
+        recreate = shipyard("deploy", "staging", "--strategy", "recreate", cwd=repo, home=home)
+        assert recreate.returncode == 0, recreate.stderr
+        steps = [line.split("  ")[-1] for line in recreate.stdout.splitlines()]
+        stop_old = next(i for i, line in enumerate(steps) if line.endswith(" to 0"))
+        start_new = next(i for i, line in enumerate(steps) if line.endswith(" to 2"))
+        assert stop_old < start_new
+        assert versions(port) == {"v3"}
         history = shipyard("deploys", "staging", cwd=repo, home=home).stdout.splitlines()
         assert [line.split()[9] for line in history[1:]] == [
+            "succeeded",
             "failed",
             "succeeded",
             "aborted",
