@@ -25,7 +25,7 @@ from shipyard.runtime.router import errors as router_errors
 from shipyard.runtime.supervisor import instance, supervisor
 from shipyard.secrets import config as secrets_config
 from shipyard.secrets import masking
-from shipyard.server import deploy_lock, deploys, router_link, routing
+from shipyard.server import deploy_lock, deploys, router_link, routing, warm
 from shipyard.spec import project as project_file
 from shipyard.store import database, flag_records, paths, records, serverinfo
 
@@ -90,8 +90,7 @@ class Controller:
         """Addresses of instances taken out of the route before they stop."""
         self._projects: dict[tuple[str, str], project_file.Project] = {}
         """(app, release) -> its validated shipyard.yaml."""
-        self._warm: dict[tuple[str, str], asyncio.Task[None]] = {}
-        """(environment, release) -> the task that stops a release kept warm."""
+        self.warm = warm.WarmReleases(self)
         self.deploys = deploys.DeployManager(self)
 
     # -- start and stop --
@@ -112,8 +111,7 @@ class Controller:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sync_task
         await self.deploys.close()
-        for task in self._warm.values():
-            task.cancel()
+        self.warm.close()
         await self.supervisor.close(stop_instances=True)
         await asyncio.to_thread(self.router.shutdown)
 
@@ -314,6 +312,12 @@ class Controller:
             ),
         )
 
+    def locked(
+        self, environment: str, *, purpose: str = ""
+    ) -> contextlib.AbstractAsyncContextManager[None]:
+        """The environment's deploy lock, held by this server (``purpose`` tells why)."""
+        return self._locked(environment, purpose=purpose)
+
     @contextlib.asynccontextmanager
     async def _locked(self, environment: str, *, purpose: str = "") -> AsyncIterator[None]:
         holder = self._holder + purpose
@@ -407,52 +411,6 @@ class Controller:
     def undrain(self, items: list[instance.Instance]) -> None:
         for item in items:
             self.draining.discard(f"{routing.INSTANCE_HOST}:{item.spec.port}")
-
-    def keep_warm(self, environment: str, release: str, seconds: float) -> None:
-        """Stop ``release``'s instances (drained) after ``seconds``, unless it serves again."""
-        self.cancel_warm(environment, release)
-        task = asyncio.get_running_loop().create_task(
-            self._expire_warm(environment, release, seconds)
-        )
-        self._warm[(environment, release)] = task
-
-    def cancel_warm(self, environment: str, release: str) -> None:
-        task = self._warm.pop((environment, release), None)
-        if task is not None:
-            task.cancel()
-
-    def warm_releases(self, environment: str) -> list[str]:
-        return [release for (name, release) in self._warm if name == environment]
-
-    async def discard_others(self, environment: str, keep: str, *, only: str | None = None) -> None:
-        """Stop the deployments of ``environment`` that neither serve nor are ``keep`` (only
-        the release ``only``, when given)."""
-        for deployment in self.supervisor.others(environment):
-            release = deployment.workload.release_id
-            if release == keep or (only is not None and release != only):
-                continue
-            self.cancel_warm(environment, deployment.workload.release_id)
-            await self.drain(list(deployment.instances.values()), 5.0)
-            await self.supervisor.discard(deployment)
-            self.undrain(list(deployment.instances.values()))
-
-    async def _expire_warm(self, environment: str, release: str, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-        while True:
-            try:
-                async with self._locked(environment, purpose=deploy_lock.CLEAN_UP):
-                    self._warm.pop((environment, release), None)
-                    deployment = self.supervisor.deployment_of(environment, release)
-                    current = self.supervisor.deployments.get(environment)
-                    if deployment is None or deployment is current:
-                        return
-                    items = list(deployment.instances.values())
-                    await self.drain(items, 5.0)
-                    await self.supervisor.discard(deployment)
-                    self.undrain(items)
-                    return
-            except Conflict:
-                await asyncio.sleep(1.0)  # a deploy is running: try again after it
 
     def _changed(self, environment: str) -> None:
         self._dirty.set()

@@ -155,7 +155,7 @@ class EnvironmentTarget:
         if weight >= 100 and new is not None:
             await asyncio.to_thread(self._record_release, self.new.release_id)
             sup.make_current(new)
-            self.controller.cancel_warm(self.environment, self.new.release_id)
+            self.controller.warm.cancel(self.environment, self.new.release_id)
             self.controller.weights[self.environment] = {self.new.release_id: 100}
         elif weight <= 0 and self.old_release is not None:
             old = self._deployment(self.old_release)
@@ -171,7 +171,7 @@ class EnvironmentTarget:
         await self.controller.apply_routes()
 
     async def keep_warm(self, release: str, seconds: float) -> None:
-        self.controller.keep_warm(self.environment, release, seconds)
+        self.controller.warm.keep(self.environment, release, seconds)
 
     def _record_release(self, release: str) -> None:
         record = records.get_environment(self.controller.store, self.environment)

@@ -324,11 +324,11 @@ class DeployManager:
         """Stop, after the new release serves, the releases an earlier deploy kept warm (all
         but ``keep``, the one this deploy keeps warm, when it does)."""
         c = self.controller
-        warm = set(c.warm_releases(environment)) - {keep}
+        warm = set(c.warm.releases(environment)) - {keep}
         for deployment in c.supervisor.others(environment):
             release = deployment.workload.release_id
             if release in warm or (release != keep and not deployment.instances):
-                await c.discard_others(environment, keep=keep or "", only=release)
+                await c.warm.discard(environment, keep=keep or "", only=release)
 
     def _finish(self, record: deploys.DeployRecord, status: str, reason: str) -> None:
         deploys.update(self.store, record.id, status=status, reason=reason, finished_at=time.time())
