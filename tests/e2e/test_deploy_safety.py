@@ -273,3 +273,51 @@ def test_a_server_killed_mid_deploy_restarts_on_one_release(tmp_path: Path) -> N
         assert versions(port) == {"v2"}
         stopped = shipyard("server", "stop", cwd=repo, home=home)
         assert stopped.returncode == 0
+
+
+def test_mistakes_get_clear_errors_and_change_nothing(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    port = free_port()
+    repo = webapp_repo(tmp_path / "repo", PROJECT.format(port=port, version="v1", extra=""))
+    with cleanup(home):
+        both = shipyard("deploy", "staging", "--ref", "HEAD", "--release", "x", cwd=repo, home=home)
+        assert (both.returncode, both.stderr) == (
+            2,
+            "error: --ref and --release cannot be used together\n",
+        )
+        assert shipyard("deploy", "staging", cwd=repo, home=home).returncode == 0
+
+        typo = shipyard("deploy", "staging", "--set", "stratgy=canary", cwd=repo, home=home)
+        assert typo.returncode == 2
+        assert typo.stderr.endswith(
+            "error: --set stratgy=canary: unknown deploy setting `stratgy`\n"
+            "  hint: did you mean `strategy`?\n"
+        )
+        shape = shipyard("deploy", "staging", "--set", "steps", cwd=repo, home=home)
+        assert (shape.returncode, shape.stderr) == (
+            2,
+            "error: --set steps: expected KEY=VALUE\n  hint: e.g. `--set drain_timeout=10s`\n",
+        )
+        unknown = shipyard("deploy", "stagng", cwd=repo, home=home)
+        assert unknown.returncode == 2
+        assert "error: unknown environment `stagng`: release " in unknown.stderr
+        assert "hint: did you mean `staging`?" in unknown.stderr
+
+        idle = shipyard("promote", "staging", cwd=repo, home=home)
+        assert (idle.returncode, idle.stderr) == (
+            1,
+            "error: no deploy is running in environment `staging`\n"
+            "  hint: see its history: `shipyard deploys ENV`\n",
+        )
+        nothing = shipyard("rollback", "staging", cwd=repo, home=home)
+        assert nothing.returncode == 1
+        assert "has no previous release to roll back to" in nothing.stderr
+        missing = shipyard("approve", "99", cwd=repo, home=home)
+        assert (missing.returncode, missing.stderr) == (
+            2,
+            "error: no deploy 99\n  hint: list them: `shipyard deploys ENV`\n",
+        )
+        history = shipyard("deploys", "staging", cwd=repo, home=home).stdout.splitlines()
+        assert len(history) == 2  # only the one good deploy
+        assert versions(port) == {"v1"}
