@@ -44,7 +44,8 @@ def main() -> int:
                 with common.Load(
                     app.port, rate=200, workers=16, slow_ms=1500, max_seconds=120
                 ) as load:
-                    took, out, err, status = app.deploy(release, "--set", f"deadline={deadline}")
+                    setting = f"deadline={deadline}"
+                    took, out, err, status = app.deploy(release, "--setting", setting)
                     time.sleep(1.0)
                     tally = load.stop()
                 if status != 1 or "still serves staging" not in err:

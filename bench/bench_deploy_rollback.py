@@ -73,7 +73,7 @@ def back_within(seen: list[tuple[float, str]], since: float, old: str) -> float:
 def one_rollback(app: common.App, release: str, old: str, *, warm: bool) -> float:
     keep = "10m" if warm else "0"
     _, out, err, status = app.deploy(
-        release, "--strategy", "blue-green", "--set", f"keep_previous={keep}"
+        release, "--strategy", "blue-green", "--setting", f"keep_previous={keep}"
     )
     if status != 0:
         raise RuntimeError(f"deploy failed: {err or out}")

@@ -3,7 +3,7 @@
 The example app (2 replicas) behind the router takes a steady load from 16 client threads: one
 opens a new connection for every request, fifteen keep theirs alive, and every 40th request of each
 is a slow one (``/slow?ms=1500``). Under that load: 10 rolling deploys, 10 blue-green deploys, 10
-canaries promoted by hand (``--set steps=50``, then ``shipyard promote``) and 5 rollbacks (each
+canaries promoted by hand (``--setting steps=50``, then ``shipyard promote``) and 5 rollbacks (each
 right after a blue-green deploy: a route switch back to the warm release). The baseline is the
 same load for a 10 s window with no deploy at all, measured first in the same run.
 Target: zero failed requests. Bounded: 35 deploys at most, 15 minutes at most.
@@ -57,7 +57,7 @@ def main() -> int:  # noqa: PLR0915 - one scenario, read top to bottom
                         break
                     args = ["--strategy", kind]
                     if kind == "canary":
-                        args += ["--set", "steps=50"]
+                        args += ["--setting", "steps=50"]
                     _, out, err, status = app.deploy(release, *args)
                     if status != 0:
                         print(f"deploy failed: {err or out}")

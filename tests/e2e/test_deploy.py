@@ -92,7 +92,7 @@ def test_every_strategy_and_rollbacks_drop_no_request(tmp_path: Path) -> None:
                 "staging",
                 "--strategy",
                 "canary",
-                "--set",
+                "--setting",
                 "steps=50",
                 cwd=repo,
                 home=home,

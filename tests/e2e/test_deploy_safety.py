@@ -136,7 +136,7 @@ def test_one_deploy_at_a_time_queue_abort_dry_run_and_release_command(tmp_path: 
         failed = shipyard(
             "deploy",
             "staging",
-            "--set",
+            "--setting",
             "release_command=echo migrating; exit 3",
             cwd=repo,
             home=home,
@@ -288,16 +288,16 @@ def test_mistakes_get_clear_errors_and_change_nothing(tmp_path: Path) -> None:
         )
         assert shipyard("deploy", "staging", cwd=repo, home=home).returncode == 0
 
-        typo = shipyard("deploy", "staging", "--set", "stratgy=canary", cwd=repo, home=home)
+        typo = shipyard("deploy", "staging", "--setting", "stratgy=canary", cwd=repo, home=home)
         assert typo.returncode == 2
         assert typo.stderr.endswith(
-            "error: --set stratgy=canary: unknown deploy setting `stratgy`\n"
+            "error: --setting stratgy=canary: unknown deploy setting `stratgy`\n"
             "  hint: did you mean `strategy`?\n"
         )
-        shape = shipyard("deploy", "staging", "--set", "steps", cwd=repo, home=home)
+        shape = shipyard("deploy", "staging", "--setting", "steps", cwd=repo, home=home)
         assert (shape.returncode, shape.stderr) == (
             2,
-            "error: --set steps: expected KEY=VALUE\n  hint: e.g. `--set drain_timeout=10s`\n",
+            "error: --setting steps: expected KEY=VALUE\n  hint: e.g. `--setting drain_timeout=10s`\n",
         )
         unknown = shipyard("deploy", "stagng", cwd=repo, home=home)
         assert unknown.returncode == 2

@@ -1,5 +1,5 @@
 """``environments.<env>.deploy`` and ``protection``: the typed settings and the exact errors, and
-``--set`` overrides checked by the same rules."""
+``--setting`` overrides checked by the same rules."""
 
 from __future__ import annotations
 
@@ -117,11 +117,12 @@ def test_overrides_follow_the_same_rules() -> None:
     with pytest.raises(errors.UsageError) as caught:
         project_deploy.apply_overrides(base, {"stratgy": "canary"})
     assert caught.value.render() == (
-        "--set stratgy=canary: unknown deploy setting `stratgy`\n  hint: did you mean `strategy`?"
+        "--setting stratgy=canary: unknown deploy setting `stratgy`\n"
+        "  hint: did you mean `strategy`?"
     )
     with pytest.raises(errors.UsageError) as caught:
         project_deploy.apply_overrides(base, {"steps": "50,20"})
-    assert caught.value.headline() == "--set steps=50,20: `20` is not a step"
+    assert caught.value.headline() == "--setting steps=50,20: `20` is not a step"
     with pytest.raises(errors.UsageError) as caught:
         project_deploy.apply_overrides(base, {"deadline": "later"})
-    assert caught.value.headline().startswith("--set deadline=later: write a duration")
+    assert caught.value.headline().startswith("--setting deadline=later: write a duration")

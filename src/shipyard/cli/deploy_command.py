@@ -75,13 +75,13 @@ def build_release(ref: str, *, quiet: bool = False) -> tuple[str, str, str]:
     return manifest.app, manifest.id, branch
 
 
-def _settings(values: tuple[str, ...]) -> dict[str, str]:
+def _pairs(values: tuple[str, ...], flag: str, example: str) -> dict[str, str]:
     found = {}
     for value in values:
         key, sep, text = value.partition("=")
-        if not sep or not key:
+        if not sep or not key.strip():
             raise errors.UsageError(
-                f"--set {value}: expected KEY=VALUE", hint="e.g. `--set drain_timeout=10s`"
+                f"{flag} {value}: expected KEY=VALUE", hint=f"e.g. `{flag} {example}`"
             )
         found[key.strip()] = text
     return found
@@ -94,7 +94,10 @@ def _settings(values: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "--strategy", help="recreate, rolling, blue-green or canary (default: shipyard.yaml)."
 )
-@click.option("--set", "settings", multiple=True, help="KEY=VALUE: a deploy setting, this once.")
+@click.option("--set", "config", multiple=True, help="KEY=VALUE: a config value for this deploy.")
+@click.option(
+    "--setting", "settings", multiple=True, help="KEY=VALUE: a deploy setting, this once."
+)
 @click.option("--dry-run", is_flag=True, help="Print the rollout steps; change nothing.")
 @click.option("--wait", is_flag=True, help="Queue behind a deploy in progress.")
 @click.option("--app", help="The app (default: the one in ./shipyard.yaml).")
@@ -103,6 +106,7 @@ def deploy(
     ref: str | None,
     release: str | None,
     strategy: str | None,
+    config: tuple[str, ...],
     settings: tuple[str, ...],
     dry_run: bool,
     wait: bool,
@@ -115,7 +119,8 @@ def deploy(
         raise errors.UsageError("--ref and --release cannot be used together")
     body: dict[str, Any] = {
         "strategy": strategy,
-        "settings": _settings(settings),
+        "config": _pairs(config, "--set", "WORKERS=8"),
+        "settings": _pairs(settings, "--setting", "drain_timeout=10s"),
         "actor": actor(),
         "dry_run": dry_run,
         "wait": wait,

@@ -21,7 +21,12 @@ class DeployBody(BaseModel):
     app: str | None = Field(default=None, description="The app (required for a new environment).")
     release: str | None = Field(default=None, description="Release id or prefix (default newest).")
     strategy: str | None = Field(default=None, description="Overrides the environment's strategy.")
-    settings: dict[str, str] = Field(default_factory=dict, description="`--set KEY=VALUE` values.")
+    settings: dict[str, str] = Field(
+        default_factory=dict, description="Deploy settings for this deploy (`--setting`)."
+    )
+    config: dict[str, str] = Field(
+        default_factory=dict, description="Config values for this deploy (`--set`)."
+    )
     actor: str = Field(default="", description="Who asks (recorded in the history).")
     branch: str = Field(default="", description="The branch of the commit (protection rules).")
     dry_run: bool = False
@@ -96,6 +101,7 @@ def router(state: controller.Controller) -> APIRouter:
             release=body.release,
             strategy=body.strategy,
             overrides=body.settings,
+            config=body.config,
             actor=body.actor,
             branch=body.branch,
             dry_run=body.dry_run,

@@ -135,7 +135,11 @@ class Controller:
                 continue
             try:
                 workload = self._workload(
-                    environment.name, environment.app, environment.release_id, environment.replicas
+                    environment.name,
+                    environment.app,
+                    environment.release_id,
+                    environment.replicas,
+                    config_overrides=environment.config,
                 )
             except errors.ShipyardError as error:
                 _log.error("cannot restore environment %s: %s", environment.name, error)
@@ -179,6 +183,7 @@ class Controller:
                 release_id=workload.release_id,
                 desired="up",
                 replicas=workload.replicas,
+                config=workload.overrides,
             )
             try:
                 await self.supervisor.up(workload)
@@ -307,6 +312,7 @@ class Controller:
             tree=tree,
             replicas=dict(replicas),
             config=self._resolve(loaded, environment, tree, config_overrides),
+            overrides=dict(config_overrides or {}),
             flag_env=flag_records.service_environment(
                 self.store, self.home, self.flags_url, environment
             ),
@@ -348,6 +354,7 @@ class Controller:
             app=before.app,
             release_id=before.release_id,
             desired=before.desired,
+            config=before.config,
             replicas=before.replicas,
         )
 

@@ -182,6 +182,7 @@ class EnvironmentTarget:
             release_id=release,
             desired="up",
             replicas=record.replicas if record is not None else self.new.replicas,
+            config=self.new.overrides if release == self.new.release_id else None,
         )
 
 

@@ -41,6 +41,9 @@ class DeployRequest:
     release: str | None = None
     strategy: str | None = None
     overrides: Mapping[str, str] = field(default_factory=dict)
+    """Deploy settings for this deploy (``--setting KEY=VALUE``)."""
+    config: Mapping[str, str] = field(default_factory=dict)
+    """Config values for this deploy (``--set KEY=VALUE``), over the environment's."""
     actor: str = ""
     branch: str = ""
     dry_run: bool = False
@@ -107,7 +110,9 @@ class DeployManager:
             raise _not_found(request.environment)
         release_id = request.release or c._newest_release(app)
         replicas = dict(before.replicas) if before is not None and before.app == app else {}
-        workload = c._workload(request.environment, app, release_id, replicas)
+        workload = c._workload(
+            request.environment, app, release_id, replicas, config_overrides=request.config
+        )
         settings = self._settings(workload, request)
         serving = self._serving(request.environment)
         if request.kind != "rollback":  # back to a release that passed the rules already
@@ -295,6 +300,7 @@ class DeployManager:
                 release_id=workload.release_id,
                 desired="up",
                 replicas=workload.replicas,
+                config=workload.overrides,
             )
         try:
             await c._claim_port(workload)

@@ -10,7 +10,7 @@ environments:
       release_command: python manage.py migrate
     protection: { branches: [main], approval: true }
 
-``apply_overrides`` reads ``shipyard deploy --set KEY=VALUE`` against the same rules, so a value
+``apply_overrides`` reads ``shipyard deploy --setting KEY=VALUE`` against the same rules, so a value
 given on the command line is checked exactly like one in the file.
 """
 
@@ -191,16 +191,16 @@ def _protection(
     return deploy_settings.Protection(branches=branches, approval=approval)
 
 
-# -- shipyard deploy --set KEY=VALUE --
+# -- shipyard deploy --setting KEY=VALUE --
 
 
 def apply_overrides(
     settings: deploy_settings.DeploySettings, overrides: Mapping[str, str]
 ) -> deploy_settings.DeploySettings:
-    """``settings`` with ``--set`` values applied; raises ``UsageError`` naming the flag."""
+    """``settings`` with ``--setting`` values applied; raises ``UsageError`` naming the flag."""
     changes: dict[str, object] = {}
     for key, text in overrides.items():
-        flag = f"--set {key}={text}"
+        flag = f"--setting {key}={text}"
         if key not in DEPLOY_KEYS:
             raise errors.UsageError(
                 f"{flag}: unknown deploy setting `{key}`",
@@ -210,8 +210,8 @@ def apply_overrides(
     merged = dataclasses.replace(settings, **changes)  # type: ignore[arg-type]
     if merged.max_surge == 0 and merged.max_unavailable == 0:
         raise errors.UsageError(
-            "--set: `max_surge` and `max_unavailable` cannot both be 0",
-            hint="allow one extra instance (`--set max_surge=1`)",
+            "--setting: `max_surge` and `max_unavailable` cannot both be 0",
+            hint="allow one extra instance (`--setting max_surge=1`)",
         )
     return merged
 
@@ -239,7 +239,7 @@ def _override(key: str, text: str, flag: str) -> object:
         return _override_steps(text, flag)
     if not text.strip():
         raise errors.UsageError(
-            f"{flag}: expected a command", hint="e.g. `--set release_command='make migrate'`"
+            f"{flag}: expected a command", hint="e.g. `--setting release_command='make migrate'`"
         )
     return text
 
@@ -254,7 +254,7 @@ def _override_steps(text: str, flag: str) -> tuple[deploy_settings.CanaryStep, .
             raise errors.UsageError(
                 f"{flag}: `{part}` is not a step",
                 hint="write growing weights below 100, each with an optional pause: "
-                "`--set steps=10:30s,50`",
+                "`--setting steps=10:30s,50`",
             )
         pause = None
         if pause_text:

@@ -18,7 +18,7 @@ from sqlalchemy import event, exc, orm
 from shipyard.core import errors
 from shipyard.store import paths
 
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 """The newest migration; a database at another revision is migrated on open."""
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

@@ -45,6 +45,8 @@ class Environment(Base):
     """``up``: keep the release's instances running; ``down``: run nothing."""
     replicas: Mapped[str] = mapped_column(Text, default="{}")
     """JSON: service name -> replicas, overriding the project file's counts."""
+    config: Mapped[str] = mapped_column(Text, default="{}")
+    """JSON: the ``--set KEY=VALUE`` config values the running release was deployed with."""
     updated_at: Mapped[float] = mapped_column(Float)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import sqlalchemy
@@ -41,6 +41,8 @@ class EnvironmentRecord:
     desired: str
     replicas: Mapping[str, int]
     updated_at: float
+    config: Mapping[str, str] = field(default_factory=dict)
+    """The ``--set`` config values the running release was deployed with."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,7 @@ def _environment(row: models.Environment) -> EnvironmentRecord:
         desired=row.desired,
         replicas=json.loads(row.replicas or "{}"),
         updated_at=row.updated_at,
+        config=json.loads(row.config or "{}"),
     )
 
 
@@ -133,14 +136,21 @@ def set_environment(
     release_id: str | None,
     desired: str,
     replicas: Mapping[str, int] | None = None,
+    config: Mapping[str, str] | None = None,
 ) -> EnvironmentRecord:
-    """Record an environment's desired state (creating it when new)."""
+    """Record an environment's desired state (creating it when new).
+
+    ``config``: the ``--set`` values of the deploy that brought ``release_id`` (None: keep the
+    recorded ones).
+    """
     with store.session() as session:
         row = session.get(models.Environment, name) or models.Environment(name=name)
         row.app = app
         row.release_id = release_id
         row.desired = desired
         row.replicas = json.dumps(dict(replicas or {}), sort_keys=True)
+        if config is not None or row.config is None:
+            row.config = json.dumps(dict(config or {}), sort_keys=True)
         row.updated_at = time.time()
         session.add(row)
         session.flush()

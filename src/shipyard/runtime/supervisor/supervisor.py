@@ -56,6 +56,8 @@ class Workload:
     the project's plain config)."""
     flag_env: Mapping[str, str] = field(default_factory=dict)
     """How the instances reach their flags over OFREP (endpoint and flag token)."""
+    overrides: Mapping[str, str] = field(default_factory=dict)
+    """The ``--set KEY=VALUE`` config values ``config`` was resolved with."""
 
     def replica_count(self, service: project_file.Service) -> int:
         return self.replicas.get(service.name, service.replicas)
