@@ -66,6 +66,7 @@ def test_operator(rule: Any, expected: Any) -> None:
         ({"fractional": [["a", 1, 2]]}, "/fractional/0", "a bucket is [variant]"),
         ({"fractional": [["a", 2**31], ["b", 1]]}, "/fractional", "the weights add up to more"),
         ({"sem_ver": ["1.0.0", "="]}, "/sem_ver", "`sem_ver` takes"),
+        ({"sem_ver": [None, [], None]}, "/sem_ver/1", "unknown `sem_ver` operator []"),
         ({"starts_with": ["a"]}, "/starts_with", "`starts_with` takes [value, text]"),
     ],
 )

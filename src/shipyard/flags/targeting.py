@@ -127,7 +127,10 @@ def _default_key(data: Any) -> str:
 def _sem_ver(compiler: Compiler, args: list[Any], pointer: str) -> Rule:
     if len(args) != 3:
         raise RuleError(pointer, "`sem_ver` takes [version, operator, version]")
-    if not isinstance(args[1], dict) and args[1] not in semver.OPERATORS:
+    operator = args[1]
+    if not isinstance(operator, dict) and not (
+        isinstance(operator, str) and operator in semver.OPERATORS
+    ):
         raise RuleError(
             f"{pointer}/1",
             f"unknown `sem_ver` operator {args[1]!r}; use one of "
