@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from shipyard.deploy import releases, rollout
 from shipyard.deploy.strategies import planning, steps
+from shipyard.flags import files
 from shipyard.runtime.supervisor import supervisor
 from shipyard.server import deploy_lock, deploy_target
 from shipyard.spec import deploy_settings, project_deploy
-from shipyard.store import deploys, events, records
+from shipyard.store import deploys, events, flag_records, records
 
 if TYPE_CHECKING:
     from shipyard.server.controller import Controller
@@ -118,6 +119,7 @@ class DeployManager:
         if request.kind != "rollback":  # back to a release that passed the rules already
             self._check_protection(workload, serving, request.branch)
         manifest = releases.find_release(c.releases_root, app, workload.release_id)
+        release_flags(workload, manifest.commit)  # a broken flags file is refused here
         target = self._target(workload, serving, settings, deploy_id=None)
         plan = tuple(steps.describe(step) for step in planning.plan(target.observe(), settings))
         if request.dry_run:
@@ -320,6 +322,7 @@ class DeployManager:
         ).run()
         if outcome.status == "succeeded":
             running.clean_up = True
+            await asyncio.to_thread(self._publish_flags, record, workload)
         if outcome.status != "succeeded" and serving is None:
             await asyncio.to_thread(c._restore_record, record.environment, before)
             if c.supervisor.deployments.get(record.environment) is None:
@@ -343,6 +346,26 @@ class DeployManager:
         }.get(status, f"deploy.{status}")
         summary = f"{record.kind} of release {record.release_id} {status}"
         self._event(record, kind, summary + (f": {reason}" if reason else ""))
+
+    def _publish_flags(self, record: deploys.DeployRecord, workload: supervisor.Workload) -> None:
+        """The release serves: its flags file (with the environment's overrides) becomes the
+        environment's flags. Runtime changes made with ``shipyard flags`` stay on top."""
+        found = release_flags(workload, record.commit)
+        if found is None:
+            return
+        source, document = found
+        try:
+            flag_records.publish(
+                self.store,
+                record.environment,
+                document,
+                source=source,
+                actor=record.actor,
+                summary=f"published {len(document.get('flags', {}))} flag(s) from {source}",
+            )
+        except Exception as error:  # the deploy is done; say what was not published
+            _log.error("deploy %d: flags not published: %s", record.id, error)
+            self._event(record, "flags.not_published", f"flags not published: {error}")
 
     def _event(
         self,
@@ -447,6 +470,25 @@ class DeployManager:
         else:
             running.approval.set_result(f"rejected by {actor or 'someone'}")
         return record
+
+
+def release_flags(workload: supervisor.Workload, commit: str) -> tuple[str, dict[str, Any]] | None:
+    """(source, flagd document) a release brings to its environment: its flags file with the
+    environment's overrides; None when the project has no flags file. A flag the file gets
+    wrong refuses the deploy, naming it."""
+    from shipyard.server.controller import Conflict
+
+    loaded = workload.project
+    if loaded.flags.file is None:
+        return None
+    found = files.project_flags(workload.tree, loaded, workload.environment)
+    if found.problems:
+        shown = "; ".join(str(problem) for problem in found.problems[:3])
+        raise Conflict(
+            f"the release's flags file has {len(found.problems)} invalid flag(s): {shown}",
+            hint="fix the flags file and deploy a new release; nothing was changed",
+        )
+    return f"{loaded.flags.file}@{commit[:12]}", dict(found.document())
 
 
 def _settings_json(settings: deploy_settings.DeploySettings) -> dict[str, Any]:
