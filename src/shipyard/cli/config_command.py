@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from shipyard.cli import pairs
 from shipyard.core import errors
 
 if TYPE_CHECKING:
@@ -35,18 +36,6 @@ def _load(directory: str) -> tuple[Path, project.Project]:
     )
 
 
-def _overrides(values: tuple[str, ...]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for value in values:
-        name, equals, rest = value.partition("=")
-        if not equals or not name:
-            raise errors.UsageError(
-                f"--set {value}: expected KEY=VALUE", hint="e.g. --set WORKERS=8"
-            )
-        found[name] = rest
-    return found
-
-
 @click.group("config")
 def config() -> None:
     """Show and compare environments' configuration."""
@@ -61,9 +50,8 @@ def show(environment: str, overrides: tuple[str, ...], directory: str) -> None:
     from shipyard.secrets import config as resolver
 
     root, project = _load(directory)
-    resolved = resolver.resolve(
-        project, environment, overrides=_overrides(overrides), repo_root=root
-    )
+    values = pairs.key_values(overrides, "--set", "WORKERS=8")
+    resolved = resolver.resolve(project, environment, overrides=values, repo_root=root)
     for warning in resolved.warnings:
         click.echo(f"warning: {warning}", err=True)
     shown = resolved.redacted()

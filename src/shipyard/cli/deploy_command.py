@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from shipyard.cli import pairs
 from shipyard.core import errors
 
 FINISHED = ("succeeded", "failed", "aborted", "rejected", "interrupted")
@@ -75,18 +76,6 @@ def build_release(ref: str, *, quiet: bool = False) -> tuple[str, str, str]:
     return manifest.app, manifest.id, branch
 
 
-def _pairs(values: tuple[str, ...], flag: str, example: str) -> dict[str, str]:
-    found = {}
-    for value in values:
-        key, sep, text = value.partition("=")
-        if not sep or not key.strip():
-            raise errors.UsageError(
-                f"{flag} {value}: expected KEY=VALUE", hint=f"e.g. `{flag} {example}`"
-            )
-        found[key.strip()] = text
-    return found
-
-
 @click.command("deploy")
 @click.argument("environment")
 @click.option("--ref", help="The commit to build and deploy (default HEAD).")
@@ -119,8 +108,8 @@ def deploy(
         raise errors.UsageError("--ref and --release cannot be used together")
     body: dict[str, Any] = {
         "strategy": strategy,
-        "config": _pairs(config, "--set", "WORKERS=8"),
-        "settings": _pairs(settings, "--setting", "drain_timeout=10s"),
+        "config": pairs.key_values(config, "--set", "WORKERS=8"),
+        "settings": pairs.key_values(settings, "--setting", "drain_timeout=10s"),
         "actor": actor(),
         "dry_run": dry_run,
         "wait": wait,

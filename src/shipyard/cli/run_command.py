@@ -11,23 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from shipyard.cli import pairs
 from shipyard.core import errors
 from shipyard.spec import discovery
 
 if TYPE_CHECKING:
     from shipyard.spec import workflow
-
-
-def _pairs(values: Sequence[str], flag: str) -> dict[str, str]:
-    result: dict[str, str] = {}
-    for value in values:
-        name, equals, rest = value.partition("=")
-        if not equals or not name:
-            raise errors.UsageError(
-                f"{flag} {value}: expected NAME=VALUE", hint=f"e.g. {flag} python=3.12"
-            )
-        result[name] = rest
-    return result
 
 
 def _secrets(values: Sequence[str], files: Sequence[str]) -> dict[str, str]:
@@ -206,8 +195,9 @@ def run(
     if dry_run:
         from shipyard.cli import run_listing
 
+        given = pairs.key_values(inputs, "--input", "name=value")
         for item in chosen:
-            click.echo(run_listing.plan_text(item, jobs, _pairs(inputs, "--input"), event))
+            click.echo(run_listing.plan_text(item, jobs, given, event))
         return
     sys.exit(_run(chosen, event, repo, locals(), run_key))
 
@@ -240,13 +230,13 @@ def _run(
         "home": options.default_home(),
         "event_name": event,
         "event": payload,
-        "inputs": _pairs(flags["inputs"], "--input"),
+        "inputs": pairs.key_values(flags["inputs"], "--input", "name=value"),
         "secrets": _secrets(flags["secret_values"], flags["secret_files"]),
-        "variables": _pairs(flags["variables"], "--var"),
+        "variables": pairs.key_values(flags["variables"], "--var", "NAME=value"),
         "env": env,
         "jobs": tuple(flags["jobs"]),
-        "matrix": _pairs(flags["matrix"], "--matrix"),
-        "label_map": _pairs(flags["label_map"], "--label-map"),
+        "matrix": pairs.key_values(flags["matrix"], "--matrix", "python=3.12"),
+        "label_map": pairs.key_values(flags["label_map"], "--label-map", "gpu=ubuntu-latest"),
         "use_cache": not flags["no_cache"],
         "explain_cache": flags["explain_cache"],
     }
