@@ -66,6 +66,8 @@ class _Running:
     task: asyncio.Task[None] | None = None
     clean_up: bool = False
     """Stop older warm releases once the deploy is recorded as done (still under its lock)."""
+    flags: tuple[str, dict[str, Any]] | None = None
+    """(source, document) of the release's flags, published once it serves (read at request)."""
 
 
 class DeployManager:
@@ -119,7 +121,7 @@ class DeployManager:
         if request.kind != "rollback":  # back to a release that passed the rules already
             self._check_protection(workload, serving, request.branch)
         manifest = releases.find_release(c.releases_root, app, workload.release_id)
-        release_flags(workload, manifest.commit)  # a broken flags file is refused here
+        flags = release_flags(workload, manifest.commit)  # a broken flags file is refused here
         target = self._target(workload, serving, settings, deploy_id=None)
         plan = tuple(steps.describe(step) for step in planning.plan(target.observe(), settings))
         if request.dry_run:
@@ -144,7 +146,9 @@ class DeployManager:
             status="waiting-approval" if protection.approval else "queued",
             settings=_settings_json(settings),
         )
-        running = _Running(rollout.Control(), asyncio.get_running_loop().create_future())
+        running = _Running(
+            rollout.Control(), asyncio.get_running_loop().create_future(), flags=flags
+        )
         self._running[record.id] = running
         running.task = asyncio.get_running_loop().create_task(
             self._run(record, workload, settings, running, request.wait or protection.approval)
@@ -322,7 +326,7 @@ class DeployManager:
         ).run()
         if outcome.status == "succeeded":
             running.clean_up = True
-            await asyncio.to_thread(self._publish_flags, record, workload)
+            await asyncio.to_thread(self._publish_flags, record, running.flags)
         if outcome.status != "succeeded" and serving is None:
             await asyncio.to_thread(c._restore_record, record.environment, before)
             if c.supervisor.deployments.get(record.environment) is None:
@@ -347,13 +351,14 @@ class DeployManager:
         summary = f"{record.kind} of release {record.release_id} {status}"
         self._event(record, kind, summary + (f": {reason}" if reason else ""))
 
-    def _publish_flags(self, record: deploys.DeployRecord, workload: supervisor.Workload) -> None:
+    def _publish_flags(
+        self, record: deploys.DeployRecord, flags: tuple[str, dict[str, Any]] | None
+    ) -> None:
         """The release serves: its flags file (with the environment's overrides) becomes the
         environment's flags. Runtime changes made with ``shipyard flags`` stay on top."""
-        found = release_flags(workload, record.commit)
-        if found is None:
+        if flags is None:
             return
-        source, document = found
+        source, document = flags
         try:
             flag_records.publish(
                 self.store,
