@@ -76,12 +76,16 @@ def start_backend(name: str, port: int = 0) -> Backend:
 class Router:
     """A router process with its own control socket in a short temporary directory."""
 
-    def __init__(self, workers: int = 1, *, pin_workers: bool = False) -> None:
+    def __init__(
+        self, workers: int = 1, *, pin_workers: bool = False, reuse_port: bool = False
+    ) -> None:
         self.dir = tempfile.mkdtemp(prefix="sy-router-", dir="/tmp")
         self.control = os.path.join(self.dir, "control.sock")
         self.log = open(os.path.join(self.dir, "router.log"), "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
-            client.command(self.control, workers=workers, pin_workers=pin_workers),
+            client.command(
+                self.control, workers=workers, pin_workers=pin_workers, reuse_port=reuse_port
+            ),
             cwd=REPO_ROOT,
             stdout=self.log,
             stderr=subprocess.STDOUT,

@@ -28,12 +28,14 @@ def command(
     *,
     workers: int = 1,
     pin_workers: bool = False,
+    reuse_port: bool = False,
     python: str = sys.executable,
 ) -> list[str]:
     """The argv that starts a router (start it in its own session, stdout/stderr to a log).
 
     ``pin_workers`` pins worker i to the i-th CPU the router may use: fewer migrations and
-    warmer caches, worth it when the router has cores mostly to itself.
+    warmer caches, worth it when the router has cores mostly to itself. ``reuse_port`` gives
+    each worker its own SO_REUSEPORT socket per port instead of one accept queue they share.
     """
     argv = [
         python,
@@ -44,7 +46,11 @@ def command(
         "--workers",
         str(workers),
     ]
-    return [*argv, "--pin-workers"] if pin_workers else argv
+    if pin_workers:
+        argv.append("--pin-workers")
+    if reuse_port:
+        argv.append("--reuse-port")
+    return argv
 
 
 class RouterClient:

@@ -4,7 +4,16 @@ It never touches traffic. It keeps the route table the server sent, hands it to 
 (and to a worker it restarts after a crash), sums the workers' signals for ``stats`` and
 ``/metrics``, and stops everything on ``shutdown`` or SIGTERM.
 
-Run as ``python -m shipyard.runtime.router --control PATH [--workers N] [--pin-workers]``.
+It binds each traffic listener of the table once, calls ``listen()``, and hands that one
+listening socket to every worker (an fd message on each worker's fd channel, sent just before
+the table that needs it): the workers share one accept queue, so an idle worker takes the next
+connection while a busy one is still working. It keeps its own copy open for as long as the
+table has the listener (a restarted worker gets the same socket; the port never closes while a
+worker is alive) and never accepts on it. With ``--reuse-port`` each worker binds its own
+``SO_REUSEPORT`` socket instead, and the parent only checks that the ports can be bound.
+
+Run as ``python -m shipyard.runtime.router --control PATH [--workers N] [--pin-workers]
+[--reuse-port]``.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 
 import uvloop
@@ -28,6 +38,7 @@ from shipyard.runtime.router import errors, protocol, routes, signals, worker
 log = logging.getLogger("shipyard.runtime.router")
 
 WORKER_REPLY_TIMEOUT = 10.0
+FD_SEND_TIMEOUT = 5.0
 RESTART_FIRST = 0.5
 RESTART_MAX = 10.0
 METRICS_HEAD_LIMIT = 8192
@@ -36,10 +47,15 @@ METRICS_HEAD_LIMIT = 8192
 class WorkerHandle:
     """One worker process and the socket to it (one request at a time, answered in order)."""
 
-    def __init__(self, index: int, cpu: int | None = None) -> None:
+    def __init__(self, index: int, cpu: int | None = None, *, share_listeners: bool = True) -> None:
         self.index = index
         self.cpu = cpu
         """The CPU this worker is pinned to, if any."""
+        self.share_listeners = share_listeners
+        """Hand the worker the parent's listening sockets (else it binds its own, SO_REUSEPORT)."""
+        self.fd_channel: socket.socket | None = None
+        self.listeners: frozenset[str] = frozenset()
+        """The listeners whose socket this worker holds (those of the last table it applied)."""
         self.process: asyncio.subprocess.Process | None = None
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
@@ -49,7 +65,13 @@ class WorkerHandle:
 
     async def start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        pin = [] if self.cpu is None else ["--cpu", str(self.cpu)]
+        passed = [theirs]
+        options = [] if self.cpu is None else ["--cpu", str(self.cpu)]
+        if self.share_listeners:
+            self.fd_channel, their_fds = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            self.fd_channel.settimeout(FD_SEND_TIMEOUT)
+            passed.append(their_fds)
+            options += ["--fd-channel", str(their_fds.fileno())]
         try:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -57,22 +79,30 @@ class WorkerHandle:
                 "shipyard.runtime.router.worker",
                 "--channel-fd",
                 str(theirs.fileno()),
-                *pin,
-                pass_fds=(theirs.fileno(),),
+                *options,
+                pass_fds=tuple(s.fileno() for s in passed),
                 stdin=subprocess.DEVNULL,
             )
         finally:
-            theirs.close()
+            for sock in passed:
+                sock.close()
+        self.listeners = frozenset()
         self.reader, self.writer = await asyncio.open_unix_connection(
             sock=ours, limit=protocol.MAX_LINE + 1
         )
         self.last_signals = ()
 
-    async def request(self, message: protocol.Request) -> protocol.Reply:
+    async def request(
+        self, message: protocol.Request, sockets: dict[str, socket.socket] | None = None
+    ) -> protocol.Reply:
+        """Send one message and read its reply. An ``ApplyRoutes`` first sends, from
+        ``sockets``, each listening socket of its table the worker does not hold yet."""
         async with self.lock:
             if self.writer is None or self.reader is None:
                 return protocol.ErrorReply("worker_failed", f"worker {self.index} is not running")
             try:
+                if isinstance(message, protocol.ApplyRoutes) and self.fd_channel is not None:
+                    self._send_listeners(message.table, sockets or {})
                 self.writer.write(protocol.encode(message))
                 await self.writer.drain()
                 async with asyncio.timeout(WORKER_REPLY_TIMEOUT):
@@ -84,23 +114,51 @@ class WorkerHandle:
             reply = protocol.decode_reply(line)
             if isinstance(reply, protocol.Stats):
                 self.last_signals = reply.signals
+            if isinstance(reply, protocol.Applied):
+                self.listeners = frozenset(reply.listeners)
             return reply
+
+    def _send_listeners(self, table: routes.RouteTable, sockets: dict[str, socket.socket]) -> None:
+        """One fd message per listener the worker lacks, in the table's order (it reads them
+        in that order before it applies the table)."""
+        assert self.fd_channel is not None
+        for name in dict.fromkeys(str(listen) for listen in table.listeners()):
+            if name not in self.listeners:
+                socket.send_fds(self.fd_channel, [name.encode()], [sockets[name].fileno()])
 
     def detach(self) -> None:
         if self.writer is not None:
             self.writer.close()
         self.reader = self.writer = None
+        if self.fd_channel is not None:
+            self.fd_channel.close()
+            self.fd_channel = None
+        self.listeners = frozenset()
 
 
 class Parent:
     """The control plane of one router."""
 
-    def __init__(self, control_path: str, workers: int, *, pin_workers: bool = False) -> None:
+    def __init__(
+        self,
+        control_path: str,
+        workers: int,
+        *,
+        pin_workers: bool = False,
+        reuse_port: bool = False,
+    ) -> None:
         self.control_path = control_path
         cpus = sorted(os.sched_getaffinity(0))
+        self.reuse_port = reuse_port
+        """Each worker binds its own SO_REUSEPORT sockets (else they share the parent's)."""
         self.workers = [
-            WorkerHandle(i, cpus[i % len(cpus)] if pin_workers else None) for i in range(workers)
+            WorkerHandle(
+                i, cpus[i % len(cpus)] if pin_workers else None, share_listeners=not reuse_port
+            )
+            for i in range(workers)
         ]
+        self.sockets: dict[str, socket.socket] = {}
+        """The listening sockets the workers share, by listener name (empty with reuse_port)."""
         self.table: routes.RouteTable | None = None
         self.states: dict[str, routes.InstanceState] = {}
         self.retired: tuple[protocol.InstanceSignals, ...] = ()
@@ -173,7 +231,7 @@ class Parent:
         async with self.lock:
             await handle.start()
             if self.table is not None:
-                await handle.request(protocol.ApplyRoutes(self.table))
+                await handle.request(protocol.ApplyRoutes(self.table), self.sockets)
                 for address, state in self.states.items():
                     await handle.request(protocol.SetInstanceState(address, state))
 
@@ -243,22 +301,33 @@ class Parent:
                     key_path="table.version",
                     hint="send each new table with a higher version",
                 )
-        _check_ports(table, running)
-        metrics_server = await self._open_metrics(table.metrics)
+        have = set(self.sockets) if not self.reuse_port else {str(x) for x in _listeners(running)}
+        fresh = _open_listeners(table, have, keep=not self.reuse_port)
+        try:
+            metrics_server = await self._open_metrics(table.metrics)
+        except BaseException:
+            _close(fresh.values())
+            raise
+        self.sockets.update(fresh)
         replies = await asyncio.gather(
-            *(h.request(protocol.ApplyRoutes(table)) for h in self.workers)
+            *(h.request(protocol.ApplyRoutes(table), self.sockets) for h in self.workers)
         )
         failed = [r for r in replies if isinstance(r, protocol.ErrorReply)]
         if failed:
             if metrics_server is not None and metrics_server is not self.metrics:
                 metrics_server.close()
-            if running is not None:
-                for handle, reply in zip(self.workers, replies, strict=True):
-                    if not isinstance(reply, protocol.ErrorReply):
-                        await handle.request(protocol.ApplyRoutes(running))
-                        for address, state in self.states.items():
-                            await handle.request(protocol.SetInstanceState(address, state))
+            # the workers that took it go back (a refused first table: to an empty one), so
+            # no worker serves a table the router refused
+            previous = running if running is not None else routes.RouteTable(table.version, ())
+            for handle, reply in zip(self.workers, replies, strict=True):
+                if not isinstance(reply, protocol.ErrorReply):
+                    await handle.request(protocol.ApplyRoutes(previous), self.sockets)
+                    for address, state in self.states.items():
+                        await handle.request(protocol.SetInstanceState(address, state))
+            self._close_sockets_except(_listeners(running))
             return failed[0]
+        # every worker now runs a table without the listeners it dropped: let go of them
+        self._close_sockets_except(table.listeners())
         if self.metrics is not None and self.metrics is not metrics_server:
             self.metrics.close()
         self.metrics = metrics_server
@@ -307,6 +376,11 @@ class Parent:
                 rows.extend(handle.last_signals)
         version = self.table.version if self.table is not None else 0
         return protocol.Stats(version, len(self.workers), protocol.merge_signals(rows))
+
+    def _close_sockets_except(self, keep: tuple[routes.Listen, ...]) -> None:
+        names = {str(listen) for listen in keep}
+        for name in [name for name in self.sockets if name not in names]:
+            self.sockets.pop(name).close()
 
     # Metrics -------------------------------------------------------------------------------
 
@@ -365,6 +439,7 @@ class Parent:
         if self.metrics is not None:
             self.metrics.close()
         await asyncio.gather(*(h.request(protocol.Shutdown(timeout)) for h in self.workers))
+        self._close_sockets_except(())  # the workers stopped accepting: the ports close now
         deadline = time.monotonic() + timeout + 5.0
         for handle in self.workers:
             process = handle.process
@@ -409,15 +484,35 @@ def _refuse_if_live(path: str) -> None:
     )
 
 
-def _check_ports(table: routes.RouteTable, running: routes.RouteTable | None) -> None:
-    """Refuse a table whose new listeners cannot be bound, before any worker tries."""
-    have = {str(x) for x in running.listeners()} if running is not None else set()
+def _listeners(table: routes.RouteTable | None) -> tuple[routes.Listen, ...]:
+    return table.listeners() if table is not None else ()
+
+
+def _close(sockets: Iterable[socket.socket]) -> None:
+    for sock in sockets:
+        sock.close()
+
+
+def _open_listeners(
+    table: routes.RouteTable, have: set[str], *, keep: bool
+) -> dict[str, socket.socket]:
+    """Bind the table's listeners not in ``have``, before any worker is asked; all or none.
+
+    With ``keep``, the sockets listen and are returned, for the workers to share; without,
+    they are closed again (each worker binds its own with SO_REUSEPORT) and nothing is returned.
+    """
+    bound: dict[str, socket.socket] = {}
     for listen in table.listeners():
-        if str(listen) in have:
+        name = str(listen)
+        if name in have or name in bound:
             continue
         try:
-            worker.bind_socket(listen).close()
+            sock = worker.bind_socket(listen, reuse_port=not keep)
+            bound[name] = sock
+            if keep:
+                sock.listen(worker.BACKLOG)
         except OSError as exc:
+            _close(bound.values())
             port_paths = [
                 f"table.routes[{i}].port"
                 for i, route in enumerate(table.routes)
@@ -430,6 +525,10 @@ def _check_ports(table: routes.RouteTable, running: routes.RouteTable | None) ->
                 key_path=where,
                 hint="another process holds the port; pick a free one",
             ) from None
+    if not keep:
+        _close(bound.values())
+        return {}
+    return bound
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -446,11 +545,24 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="pin worker i to the i-th CPU this process may use (fewer migrations, warmer caches)",
     )
+    parser.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help=(
+            "each worker binds its own SO_REUSEPORT socket per port, and the kernel picks the "
+            "worker of each new connection (default: the workers share one accept queue per port)"
+        ),
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.workers <= 64:
         parser.error("--workers must be between 1 and 64")
     logging.basicConfig(level=logging.INFO, format="%(name)s[%(process)d]: %(message)s")
-    parent = Parent(os.path.abspath(args.control), args.workers, pin_workers=args.pin_workers)
+    parent = Parent(
+        os.path.abspath(args.control),
+        args.workers,
+        pin_workers=args.pin_workers,
+        reuse_port=args.reuse_port,
+    )
     try:
         uvloop.run(parent.run())
     except errors.RouterError as exc:

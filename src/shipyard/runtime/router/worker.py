@@ -1,11 +1,18 @@
 """A router worker process: serves traffic on the table's listeners and obeys its parent.
 
-Every worker binds every listener itself with ``SO_REUSEPORT``, so the kernel spreads new
-connections over the workers. The parent talks to it over an inherited Unix socket with the
-control protocol's messages (one per line, answered in order). When that socket closes (the
-parent died), the worker shuts down gracefully on its own.
+By default the parent binds every listener once and hands the same listening socket to every
+worker (over a second inherited Unix socket, ``--fd-channel``, that carries nothing but file
+descriptors): the workers share one accept queue, so a worker that is free takes the next
+connection while a busy one is still working. With ``--reuse-port`` (no fd channel) every worker
+binds every listener itself with ``SO_REUSEPORT`` instead, and the kernel hashes each new
+connection to one worker whether or not that worker is busy.
 
-Run by the parent as ``python -m shipyard.runtime.router.worker --channel-fd N [--cpu C]``.
+The parent talks to it over an inherited Unix socket with the control protocol's messages (one
+per line, answered in order). When that socket closes (the parent died), the worker shuts down
+gracefully on its own. A worker never binds a port in the shared mode.
+
+Run by the parent as
+``python -m shipyard.runtime.router.worker --channel-fd N [--fd-channel M] [--cpu C]``.
 """
 
 from __future__ import annotations
@@ -45,9 +52,15 @@ UNROUTED: signals.Key = ("", "", "", "", "")
 GC_THRESHOLD = 20_000
 """Allocations between two young-generation collections (Python's default: 700)."""
 
+FD_MESSAGE_BYTES = 1024
+"""Room for one fd message's payload: the listener's name (``host:port``)."""
+FD_WAIT_SECONDS = 5.0
+"""How long a worker waits for a listener's fd (the parent sends it before the table)."""
+
 
 def bind_socket(listen: routes.Listen, *, reuse_port: bool = True) -> socket.socket:
-    """A listening TCP socket on ``listen`` (SO_REUSEPORT, so every worker can bind it)."""
+    """A bound TCP socket on ``listen``; with ``reuse_port`` (SO_REUSEPORT) every worker can
+    bind the same port."""
     family = socket.AF_INET6 if ":" in listen.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
@@ -66,8 +79,12 @@ def bind_socket(listen: routes.Listen, *, reuse_port: bool = True) -> socket.soc
 class Worker:
     """One worker's listeners, routes, pools and counters."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, fd_channel: socket.socket | None = None
+    ) -> None:
         self.loop = loop
+        self.fd_channel = fd_channel
+        """Where the parent's listening sockets come from; None: bind them here (SO_REUSEPORT)."""
         self.context = context.Context(loop)
         self.context.on_ejection = self._ejected
         self.table: routes.RouteTable | None = None
@@ -99,19 +116,13 @@ class Worker:
         raise AssertionError(message)  # pragma: no cover
 
     async def apply(self, table: routes.RouteTable) -> protocol.Applied:
-        """Swap in a new table: bind new listeners first, then switch every listener at once."""
-        new_sockets: dict[str, socket.socket] = {}
+        """Swap in a new table: get new listeners first, then switch every listener at once."""
         wanted = {str(listen): listen for listen in table.listeners()}
-        try:
-            for name, listen in wanted.items():
-                if name not in self.listeners:
-                    new_sockets[name] = bind_socket(listen)
-        except OSError as exc:
-            for sock in new_sockets.values():
-                sock.close()
-            raise errors.RouterRefused(
-                "bind_failed", f"cannot listen on {name}: {exc.strerror or exc}"
-            ) from None
+        fresh = [(name, listen) for name, listen in wanted.items() if name not in self.listeners]
+        if self.fd_channel is not None:
+            new_sockets = _receive_listeners(self.fd_channel, [name for name, _ in fresh])
+        else:
+            new_sockets = _bind_listeners(fresh)
         _update_settings(self.context.settings, table)
         routings = self._compile(table)
         for name, listener in list(self.listeners.items()):
@@ -279,6 +290,67 @@ class Worker:
         self.stopped.set()
 
 
+def _bind_listeners(fresh: list[tuple[str, routes.Listen]]) -> dict[str, socket.socket]:
+    """Bind each new listener here (``--reuse-port``); all or none."""
+    new_sockets: dict[str, socket.socket] = {}
+    for name, listen in fresh:
+        try:
+            new_sockets[name] = bind_socket(listen)
+        except OSError as exc:
+            for sock in new_sockets.values():
+                sock.close()
+            raise errors.RouterRefused(
+                "bind_failed", f"cannot listen on {name}: {exc.strerror or exc}"
+            ) from None
+    return new_sockets
+
+
+def _receive_listeners(channel: socket.socket, names: list[str]) -> dict[str, socket.socket]:
+    """The parent's listening sockets for ``names``, one fd message each, in order; all or none.
+
+    The parent sends them before the table that needs them, so they are already queued. On a
+    mismatch everything queued is read and closed, so the next table starts from a clean channel.
+    """
+    received: list[socket.socket] = []
+    new_sockets: dict[str, socket.socket] = {}
+    try:
+        for name in names:
+            data, fds, _, _ = socket.recv_fds(channel, FD_MESSAGE_BYTES, 1, socket.MSG_CMSG_CLOEXEC)
+            received.extend(socket.socket(fileno=fd) for fd in fds)
+            got = data.decode(errors="replace")
+            if got != name or len(fds) != 1:
+                raise OSError(f"expected the socket of {name}, got {got!r} with {len(fds)} fd(s)")
+            new_sockets[name] = received[-1]
+    except OSError as exc:
+        for sock in received:
+            sock.close()
+        _drain(channel)
+        raise errors.RouterRefused(
+            "worker_failed", f"worker {os.getpid()}: no listening socket from the parent: {exc}"
+        ) from None
+    return new_sockets
+
+
+def _drain(channel: socket.socket) -> None:
+    """Read and close whatever fd messages are still queued, without waiting."""
+    timeout = channel.gettimeout()
+    channel.setblocking(False)
+    try:
+        while True:
+            try:
+                data, fds, _, _ = socket.recv_fds(
+                    channel, FD_MESSAGE_BYTES, 4, socket.MSG_CMSG_CLOEXEC
+                )
+            except OSError:
+                return
+            for fd in fds:
+                os.close(fd)
+            if not data and not fds:
+                return
+    finally:
+        channel.settimeout(timeout)
+
+
 def _split_address(address: str) -> tuple[str, int]:
     host, _, port = address.rpartition(":")
     return host.strip("[]"), int(port)
@@ -290,10 +362,14 @@ def _update_settings(settings: context.Settings, table: routes.RouteTable) -> No
         setattr(settings, name, getattr(fresh, name))
 
 
-async def serve(channel_fd: int) -> None:
+async def serve(channel_fd: int, fd_channel: int | None = None) -> None:
     """Run a worker until it is told to stop or its parent goes away."""
     loop = asyncio.get_running_loop()
-    worker = Worker(loop)
+    fds = None
+    if fd_channel is not None:
+        fds = socket.socket(fileno=fd_channel)
+        fds.settimeout(FD_WAIT_SECONDS)
+    worker = Worker(loop, fds)
     sock = socket.socket(fileno=channel_fd)
     reader, writer = await asyncio.open_unix_connection(sock=sock, limit=protocol.MAX_LINE + 1)
     loop.add_signal_handler(signal.SIGTERM, lambda: worker.context.spawn(worker.shutdown(30.0)))
@@ -329,13 +405,18 @@ async def _obey(worker: Worker, reader: asyncio.StreamReader, writer: asyncio.St
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shipyard.runtime.router.worker")
     parser.add_argument("--channel-fd", type=int, required=True)
+    parser.add_argument(
+        "--fd-channel",
+        type=int,
+        help="a Unix socket the parent sends the listening sockets over (else: bind them here)",
+    )
     parser.add_argument("--cpu", type=int, help="pin this worker to one CPU")
     args = parser.parse_args(argv)
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
     logging.basicConfig(level=logging.INFO, format="%(name)s[%(process)d]: %(message)s")
-    uvloop.run(serve(args.channel_fd))
+    uvloop.run(serve(args.channel_fd, args.fd_channel))
     return 0
 
 
