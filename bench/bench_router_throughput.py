@@ -22,8 +22,9 @@ Besides requests/s and latency, each run records the CPU time (user + system, fr
 proxy itself used, per request: on a machine shared with other work that figure moves much less
 than requests/s do.
 
-Run: .venv/bin/python bench/bench_router_throughput.py [--quick]
-(--quick: 2 s runs, one repetition). Exits 1 when a target is missed.
+Run: .venv/bin/python bench/bench_router_throughput.py [--quick] [--reuse-port]
+(--quick: 2 s runs, one repetition; --reuse-port: the router's workers each bind their own
+SO_REUSEPORT socket instead of sharing one accept queue). Exits 1 when a target is missed.
 
 This module also holds the helpers bench_router_memory.py and bench_router_updates.py use.
 """
@@ -261,13 +262,15 @@ def router(
     cpus: str | None,
     *,
     pin_workers: bool = False,
+    reuse_port: bool = False,
 ) -> Iterator[RunningRouter]:
     """The router with one route to the backend (when given); workers pinned to ``cpus``
-    (taskset), or each to its own core (``--pin-workers``)."""
+    (taskset), or each to its own core (``--pin-workers``); with ``reuse_port``, each worker
+    binds its own SO_REUSEPORT socket (``--reuse-port``)."""
     control = tempfile.mktemp(prefix="bench-router-", suffix=".sock", dir="/tmp")
     log = open(workdir / f"router-{workers}.log", "ab")  # noqa: SIM115
     process = subprocess.Popen(
-        client.command(control, workers=workers, pin_workers=pin_workers),
+        client.command(control, workers=workers, pin_workers=pin_workers, reuse_port=reuse_port),
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -360,18 +363,22 @@ def wrk(
 # The figure ------------------------------------------------------------------------------------
 
 
-def measure(seconds: float, repetitions: int) -> dict[tuple[str, str], list[Load]]:
+def measure(
+    seconds: float, repetitions: int, *, reuse_port: bool = False
+) -> dict[tuple[str, str], list[Load]]:
     results: dict[tuple[str, str], list[Load]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-router-") as tmp:
         workdir = Path(tmp)
         with contextlib.ExitStack() as stack:
             backend = stack.enter_context(nginx(workdir))
             haproxy_1 = stack.enter_context(haproxy(workdir, backend, 1, "0"))
-            router_1 = stack.enter_context(router(workdir, backend, 1, "0"))
+            router_1 = stack.enter_context(router(workdir, backend, 1, "0", reuse_port=reuse_port))
             haproxy_2 = stack.enter_context(
                 haproxy(workdir, backend, 2, None, thread_per_core=True)
             )
-            router_2 = stack.enter_context(router(workdir, backend, 2, None, pin_workers=False))
+            router_2 = stack.enter_context(
+                router(workdir, backend, 2, None, pin_workers=False, reuse_port=reuse_port)
+            )
             targets = {
                 "direct": (backend, nginx_pids(workdir)),
                 "haproxy-1t": (haproxy_1.port, [haproxy_1.pid]),
@@ -411,6 +418,7 @@ def median_load(loads: list[Load]) -> Load:
 
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
+    reuse_port = "--reuse-port" in argv
     seconds, repetitions = (2.0, 1) if quick else (5.0, 3)
     exit_on_sigterm()
     ensure_tools("nginx", "haproxy", "wrk", "taskset")
@@ -418,9 +426,11 @@ def main(argv: list[str]) -> int:
     print(machine())
     print(
         f"wrk -t1 -c{CONNECTIONS} -d{seconds:g}s --latency, pinned to the last core; "
-        f"median of {repetitions} interleaved run(s) per figure\n"
+        f"median of {repetitions} interleaved run(s) per figure"
     )
-    results = measure(seconds, repetitions)
+    sharing = "its own SO_REUSEPORT socket" if reuse_port else "one shared accept queue"
+    print(f"router workers: {sharing} per port\n")
+    results = measure(seconds, repetitions, reuse_port=reuse_port)
     failed = False
     for mode in ("keep-alive", "close"):
         if mode == "keep-alive":
