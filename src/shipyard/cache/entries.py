@@ -26,19 +26,19 @@ import shutil
 import time
 import urllib.parse
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from shipyard.cache import errors, eviction, settings
 from shipyard.cache import store as blobstore
+from shipyard.core.frozen import frozen
 
 _FORMAT = 1
 _ENTRY_MODE = 0o644
 _STAT_CACHE_DAYS = 30
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CacheEntry:
     """One named entry."""
 
@@ -58,7 +58,7 @@ class CacheEntry:
     """Other digests (snapshots or blobs) this entry keeps from being collected."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PruneReport:
     """What a prune did."""
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 from shipyard.cache import errors, manifest, snapshots
 from shipyard.cache import store as blobstore
+from shipyard.core.frozen import frozen
 
 GRACE_SECONDS = 3600
 
@@ -88,7 +88,7 @@ class Marker:
         return files
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Swept:
     """What a sweep deleted, and what it spared because it was touched within the grace period."""
 

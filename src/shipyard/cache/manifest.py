@@ -20,10 +20,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from shipyard.cache import errors
+from shipyard.core.frozen import frozen
 
 Kind = Literal["file", "dir", "symlink"]
 MAGIC = b'{"shipyard-snapshot":1,"entries":['
@@ -31,7 +31,7 @@ PERMISSION_BITS = 0o777
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Entry:
     """One file, directory or symbolic link of a snapshot."""
 

@@ -19,19 +19,19 @@ import shutil
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from shipyard.cache import errors, manifest, statcache
 from shipyard.cache import store as blobstore
+from shipyard.core.frozen import frozen
 
 _BATCH = 32  # files per task handed to a worker thread
 _Item = TypeVar("_Item")
 _Result = TypeVar("_Result")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Snapshot:
     """A stored tree: the digest of its manifest and the manifest's entries."""
 

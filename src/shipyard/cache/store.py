@@ -25,10 +25,10 @@ import re
 import secrets
 import stat
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from shipyard.cache import copying, errors, flush, tempfiles
+from shipyard.core.frozen import frozen
 
 BLOB_MODE = 0o444
 _DIGEST = re.compile(r"[0-9a-f]{64}")
@@ -38,7 +38,7 @@ _READ_FLAGS = os.O_RDONLY | os.O_CLOEXEC
 StrPath = copying.StrPath
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Blob:
     """A stored blob: its SHA-256 (64 lowercase hex digits) and its size in bytes."""
 

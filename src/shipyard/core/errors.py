@@ -18,10 +18,11 @@ into exit codes or HTTP responses; everything else raises them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+
+from shipyard.core.frozen import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SourceLocation:
     """A point in a file: 1-based line and column, as editors count them."""
 

@@ -28,11 +28,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Literal
 
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 from shipyard.spec import project, project_loader
 from shipyard.store import database, records
 
@@ -57,7 +58,7 @@ class BuildFailed(ReleaseError):
     """A service's ``build`` command failed; the release is recorded as failed, with its log."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Manifest:
     """What a release is made of and how its build went."""
 
@@ -86,7 +87,7 @@ class Manifest:
         return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Source:
     """A commit resolved in a repository, with its project file."""
 

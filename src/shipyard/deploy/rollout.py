@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 from shipyard.deploy.strategies import planning, steps
 from shipyard.spec import deploy_settings
 
@@ -85,7 +85,7 @@ class Control:
         return "promoted" if promote in done else "elapsed"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Outcome:
     status: str
     """``succeeded``, ``failed`` or ``aborted``."""

@@ -10,16 +10,16 @@ a file.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Final
 
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 from shipyard.expressions import json_text, limits, scope, values
 
 Thunk = Callable[[scope.Scope], Any]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FunctionSpec:
     """A function: its spelling, its arity and its implementation.
 

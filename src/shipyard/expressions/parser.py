@@ -11,9 +11,8 @@ the parser only records them (with functions) in the order GitHub's parser would
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from shipyard.core import suggest
+from shipyard.core.frozen import frozen
 from shipyard.expressions import errors, functions, lexer, limits, syntax
 
 Kind = lexer.TokenKind
@@ -53,7 +52,7 @@ def _level(token: lexer.Token) -> int | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Reference:
     """A context or function the expression names: as written, where, and which of the two."""
 
@@ -62,7 +61,7 @@ class Reference:
     function: bool
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SyntaxTree:
     """A parsed expression: its root (None when the text is empty) and what it references."""
 

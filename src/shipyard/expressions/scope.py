@@ -7,13 +7,13 @@ and hashes files; without a hook those functions are an evaluation error.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from shipyard.core.frozen import frozen
 from shipyard.expressions import limits
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EvaluationHooks:
     """Answers the functions that depend on where an expression runs.
 

@@ -6,11 +6,12 @@ the function name, the ``.`` or ``[``); error messages turn it into GitHub's 1-b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from shipyard.core.frozen import frozen
 
-@dataclass(frozen=True, slots=True)
+
+@frozen
 class Literal:
     """``null``, ``true``, ``1.5``, ``'text'``."""
 
@@ -18,7 +19,7 @@ class Literal:
     start: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class NamedValue:
     """A context at the top of an expression: ``github``, ``matrix``."""
 
@@ -26,7 +27,7 @@ class NamedValue:
     start: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Member:
     """``target.name``, or the object filter ``target.*`` when ``name`` is None."""
 
@@ -35,7 +36,7 @@ class Member:
     start: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Index:
     """``target[index]``, or the object filter ``target[*]`` when ``index`` is None."""
 
@@ -44,7 +45,7 @@ class Index:
     start: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Not:
     """``!operand``."""
 
@@ -52,7 +53,7 @@ class Not:
     start: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Comparison:
     """A left-associative chain ``a == b != c`` or ``a < b >= c``: ``rest`` is (operator, operand,
     operator start) for each step, evaluated in a loop rather than as nested nodes."""
@@ -61,7 +62,7 @@ class Comparison:
     rest: tuple[tuple[str, Node, int], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Logical:
     """``a && b && c`` or ``a || b``: short-circuit, the result is the deciding operand."""
 
@@ -70,7 +71,7 @@ class Logical:
     start: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Call:
     """``name(arguments...)``; ``name`` as written (function names are case-insensitive)."""
 

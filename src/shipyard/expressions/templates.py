@@ -11,9 +11,9 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from shipyard.core.frozen import frozen
 from shipyard.expressions import errors, expression, parser, scope, values
 
 OPEN = "${{"
@@ -21,7 +21,7 @@ CLOSE = "}}"
 _QUOTE_OR_CLOSE = re.compile(r"'|\}\}")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TemplateText:
     """Literal text of a template."""
 
@@ -29,7 +29,7 @@ class TemplateText:
     start: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TemplateExpression:
     """One ``${{ }}`` of a template: the parsed expression and where ``${{`` and ``}}`` are."""
 
@@ -41,7 +41,7 @@ class TemplateExpression:
 TemplatePart = TemplateText | TemplateExpression
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Template:
     """A string cut into literal text and ``${{ }}`` expressions."""
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
 
 import jsonschema  # type: ignore[import-untyped]
 
+from shipyard.core.frozen import frozen
 from shipyard.flags import jsonlogic, targeting
 
 State = Literal["ENABLED", "DISABLED"]
@@ -60,7 +61,7 @@ _FLAG_VALIDATOR = jsonschema.Draft7Validator(FLAG_SCHEMA)
 _METADATA_VALIDATOR = jsonschema.Draft7Validator(_SCALAR_METADATA)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Problem:
     """Why one flag (or the document, when ``flag`` is None) was refused."""
 
@@ -78,7 +79,7 @@ class Problem:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Flag:
     """One loaded flag; ``rule`` is its targeting compiled (None: no targeting)."""
 
@@ -102,7 +103,7 @@ class Flag:
         return body
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FlagSet:
     """The flags of one document, the set's metadata, and the problems that kept flags out."""
 

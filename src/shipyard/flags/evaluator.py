@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
 
+from shipyard.core.frozen import frozen
 from shipyard.flags import coercion, definitions
 
 STATIC = "STATIC"
@@ -43,7 +44,7 @@ GENERAL = "GENERAL"
 ValueType = Literal["boolean", "string", "integer", "float", "object"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Resolution:
     """What a flag evaluated to. ``variant`` None with no error: use the caller's default."""
 

@@ -10,16 +10,17 @@ flag keeps its previous definition.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
+from shipyard.core.frozen import frozen
 from shipyard.flags import definitions
 
 UNSET: Any = object()
 """A field the override leaves alone (``None`` is a value: ``defaultVariant: null``)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Override:
     """New values for some fields of one flag; ``source`` says where it came from."""
 

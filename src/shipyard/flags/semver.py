@@ -12,7 +12,8 @@ to its default variant (and an ``if`` takes its else branch).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from shipyard.core.frozen import frozen
 
 OPERATORS = frozenset({"=", "!=", "<", "<=", ">", ">=", "^", "~"})
 
@@ -26,7 +27,7 @@ _FULL = re.compile(
 _SHORT = re.compile(rf"v(?P<major>{_NUMBER})(?:\.(?P<minor>{_NUMBER}))?")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Version:
     major: int
     minor: int

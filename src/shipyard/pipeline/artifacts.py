@@ -27,12 +27,12 @@ import os
 import shutil
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from shipyard.cache import entries
 from shipyard.cache import errors as cache_errors
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 
 MANIFEST = "manifest.json"
 FILE_MODE = 0o644
@@ -52,7 +52,7 @@ class ArtifactNotFound(ArtifactError):
     """No artifact of that name exists in this run."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class StoredFile:
     """One file of an artifact: its path inside the artifact (``/``-separated)."""
 
@@ -61,7 +61,7 @@ class StoredFile:
     sha256: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Artifact:
     """A stored artifact, as its manifest describes it."""
 

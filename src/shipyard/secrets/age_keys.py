@@ -13,19 +13,19 @@ import datetime
 import os
 import stat
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyrage  # type: ignore[import-untyped]
 
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 
 KEY_ENV = "SHIPYARD_AGE_KEY"
 KEY_FILE_ENV = "SHIPYARD_AGE_KEY_FILE"
 _SECRET_PREFIX = "AGE-SECRET-KEY-1"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Identity:
     """One private key and where it came from (for messages; never the key itself)."""
 

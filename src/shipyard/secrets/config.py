@@ -15,11 +15,12 @@ import hashlib
 import hmac
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 from shipyard.secrets import masking
 from shipyard.spec import project as project_file
 from shipyard.spec import project_config, project_values
@@ -30,7 +31,7 @@ _SECRET_REFERENCE = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ResolvedConfig:
     """What an environment's processes get as environment variables, and what must stay hidden."""
 

@@ -27,7 +27,8 @@ import json
 import re
 import urllib.parse
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+
+from shipyard.core.frozen import frozen
 
 MASK = "***"
 
@@ -167,7 +168,7 @@ def encodings(value: str) -> Iterator[str]:
     yield from _ampersand_sections(value)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Index:
     """Search structures for one set of patterns, built once and never changed.
 

@@ -10,13 +10,14 @@ values; a group of nested values is not a GitHub secret and is left out), vars f
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EnvironmentContexts:
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
     vars: dict[str, str] = field(default_factory=dict)

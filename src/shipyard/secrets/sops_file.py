@@ -10,17 +10,18 @@ MAC that does not verify is refused: nothing decrypted from a tampered file is r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 from shipyard.secrets import age_keys, sops_metadata, sops_values
 from shipyard.spec import yamlsource
 
 METADATA_KEY = "sops"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EncryptedFile:
     """A parsed file: its data tree as stored (values still encrypted) and its metadata."""
 
@@ -29,7 +30,7 @@ class EncryptedFile:
     metadata: sops_metadata.Metadata
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Decrypted:
     """A file's plaintext: nested dicts, lists and scalars in the file's order."""
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any
 
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 
 FORMAT_VERSION = "3.9.0"
 """The SOPS file format version Shipyard writes (the layout of 3.9 and later, which it reads)."""
@@ -22,7 +23,7 @@ _UNSUPPORTED_KEYS = ("kms", "gcp_kms", "azure_kv", "hc_vault", "pgp")
 _COMMENT_RULES = ("unencrypted_comment_regex", "encrypted_comment_regex")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EncryptionRules:
     """Which leaves SOPS leaves in clear; at most one of the four is set, as SOPS requires."""
 
@@ -54,7 +55,7 @@ class EncryptionRules:
         return fields
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AgeStanza:
     """The data key encrypted to one age recipient, as an armored age file."""
 
@@ -62,7 +63,7 @@ class AgeStanza:
     enc: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Metadata:
     age: tuple[AgeStanza, ...]
     lastmodified: str

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 from shipyard.secrets import sops_metadata
 from shipyard.spec import yamlsource
 
 CONFIG_FILE = ".sops.yaml"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CreationRule:
     index: int
     path_regex: str | None

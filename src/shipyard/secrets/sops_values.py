@@ -21,11 +21,12 @@ import math
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TypeAlias
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from shipyard.core.frozen import frozen
 
 Scalar: TypeAlias = str | int | float | bool
 """A leaf value of a secrets document (null leaves are neither encrypted nor covered by the MAC)."""
@@ -112,7 +113,7 @@ def encrypt(
     )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Token:
     """The parts of an ``ENC[...]`` token."""
 

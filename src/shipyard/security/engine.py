@@ -8,11 +8,12 @@ strongest first: command-line flags, ``shipyard.yaml``'s ``security:`` section, 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 from shipyard.security import (
     baseline,
     findings,
@@ -27,7 +28,7 @@ from shipyard.spec import project_security
 from shipyard.store import paths
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Overrides:
     """What the command line says; None: take the project's setting or the default."""
 
@@ -44,7 +45,7 @@ class Overrides:
     semgrep: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ScanPlan:
     """What a scan will do, decided before anything runs."""
 
@@ -54,7 +55,7 @@ class ScanPlan:
     baseline_path: Path
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ScanOutcome:
     """What a scan found and the gate's verdict."""
 

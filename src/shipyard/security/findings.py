@@ -9,7 +9,9 @@ from __future__ import annotations
 import enum
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from shipyard.core.frozen import frozen
 
 
 class Severity(enum.IntEnum):
@@ -41,7 +43,7 @@ NOT_AUDITED = "not-audited"
 """The category of a finding that says something could not be checked (never a silent pass)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Rule:
     """A kind of finding, as SARIF's ``reportingDescriptor`` describes it."""
 
@@ -56,7 +58,7 @@ class Rule:
     tags: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Location:
     """A place in a file under the scanned root (``path`` relative, ``/``-separated) or a URL."""
 
@@ -68,7 +70,7 @@ class Location:
     """The offending text, already redacted where it would show a secret."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Finding:
     """One problem found by one scanner at one place."""
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
+from shipyard.core.frozen import frozen
 from shipyard.security import baseline, engine
 from shipyard.spec import project as project_model
 from shipyard.spec import project_loader, project_security
 from shipyard.store import paths
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class GateResult:
     """The gate's verdict: whether the deploy may proceed, a one-line why, and the report."""
 

@@ -9,11 +9,12 @@ that is ``policy``'s job. Adding a scanner is one module in ``scanners/`` and on
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Literal, Protocol
 
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 from shipyard.security import findings
 
 DEFAULT_EXCLUDES = (
@@ -39,7 +40,7 @@ class ScanError(errors.ExecutionError):
     exit_code = 3
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ScanContext:
     """Everything a scanner may look at: the tree, the options and where to write artefacts."""
 
@@ -61,7 +62,7 @@ class ScanContext:
     dast_time_budget: float = 30.0
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Notice:
     """Something a scanner wants the reader to know: a file it skipped, a tool it lacks."""
 
@@ -69,7 +70,7 @@ class Notice:
     level: Literal["note", "warning", "error"] = "note"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ScanResult:
     """What one scanner found in one run."""
 

@@ -14,12 +14,12 @@ import json
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from packaging import requirements as pep508
 
+from shipyard.core.frozen import frozen
 from shipyard.security import files as tree
 
 MAX_MANIFEST_BYTES = 20 * 1024 * 1024
@@ -29,7 +29,7 @@ REQUIREMENTS = re.compile(
 LOCKS = frozenset({"poetry.lock", "uv.lock", "Pipfile.lock", "package-lock.json"})
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Dependency:
     """One package a manifest asks for: its exact version, or why it has none."""
 
@@ -42,7 +42,7 @@ class Dependency:
     """Why there is no exact version (``version`` None)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Problem:
     """A manifest that could not be read."""
 

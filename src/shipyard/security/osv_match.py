@@ -12,11 +12,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from packaging import utils as packaging_utils
 from packaging import version as pep440
+
+from shipyard.core.frozen import frozen
 
 _SEMVER = re.compile(
     r"v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
@@ -30,7 +31,7 @@ class InvalidVersion(ValueError):
 
 
 @functools.total_ordering
-@dataclass(frozen=True, slots=True)
+@frozen
 class SemVer:
     """A Semantic Versioning 2.0 version, ordered by its precedence rules (build ignored)."""
 
@@ -79,7 +80,7 @@ def normalize_name(ecosystem: str, name: str) -> str:
     return name
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Verdict:
     """Whether a version is affected, and the fixed versions the advisory names."""
 
@@ -141,7 +142,7 @@ def _listed(versions: Iterable[object], wanted: Any, parse: Callable[[str], Any]
     return False
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Range:
     """One ``ECOSYSTEM`` or ``SEMVER`` range, its events parsed and in version order."""
 

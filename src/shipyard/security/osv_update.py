@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import tempfile
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 
 DEFAULT_BASE_URL = "https://osv-vulnerabilities.storage.googleapis.com"
 BASE_URL_VARIABLE = "SHIPYARD_OSV_URL"
@@ -24,7 +24,7 @@ ECOSYSTEMS = ("PyPI", "npm")
 MAX_BYTES = 2 * 1024 * 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Updated:
     """One ecosystem's export, now on disk."""
 

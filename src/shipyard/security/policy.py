@@ -14,8 +14,8 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
+from shipyard.core.frozen import frozen
 from shipyard.security import findings, interface
 
 EXIT_PASSED = 0
@@ -24,7 +24,7 @@ EXIT_USAGE = 2
 EXIT_SCANNER_FAILED = 3
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Policy:
     """The team's rule for failing a pipeline on findings."""
 
@@ -34,7 +34,7 @@ class Policy:
     """Also fail on anything that could not be checked (``not-audited`` findings)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Decision:
     """The gate's verdict and why."""
 

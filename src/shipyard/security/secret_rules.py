@@ -10,8 +10,8 @@ fingerprinted). ``min_entropy`` rejects placeholders shaped like the real thing
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from shipyard.core.frozen import frozen
 from shipyard.security import findings
 
 _HIGH = findings.Severity.HIGH
@@ -19,7 +19,7 @@ _CRITICAL = findings.Severity.CRITICAL
 _MEDIUM = findings.Severity.MEDIUM
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SecretRule:
     """One kind of secret: how to find it and how bad a leak is."""
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
+from shipyard.core.frozen import frozen
 from shipyard.security import secret_filters, secret_rules
 
 ALLOW_MARKER = "shipyard:allow-secret"
@@ -20,7 +20,7 @@ ALLOW_MARKER = "shipyard:allow-secret"
 SNIPPET_CHARS = 160
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Hit:
     """One secret in a text: the rule, where it starts, the secret and its line, redacted."""
 

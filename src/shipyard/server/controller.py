@@ -16,10 +16,10 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from shipyard.core import errors, suggest
+from shipyard.core.frozen import frozen
 from shipyard.deploy import releases
 from shipyard.runtime.router import errors as router_errors
 from shipyard.runtime.supervisor import instance, supervisor
@@ -43,7 +43,7 @@ class Conflict(errors.UserError):
     """A request that cannot be done in the current state (HTTP 409)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EnvironmentView:
     """An environment as the API shows it."""
 

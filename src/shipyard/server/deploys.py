@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from shipyard.core.frozen import frozen
 from shipyard.deploy import releases, rollout
 from shipyard.deploy.strategies import planning, steps
 from shipyard.flags import files
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class DeployRequest:
     environment: str
     app: str | None = None
@@ -52,7 +53,7 @@ class DeployRequest:
     kind: str = "deploy"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Requested:
     record: deploys.DeployRecord | None
     plan: tuple[str, ...]

@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from shipyard.core import errors, suggest
+from shipyard.core.frozen import frozen
 from shipyard.flags import definitions, overrides
 from shipyard.server import controller
 from shipyard.spec import project_values
@@ -36,7 +36,7 @@ class FlagChangeRefused(errors.UserError):
     """A change or a document that would make a flag invalid (HTTP 400)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Served:
     """One environment's flags as served at ``revision``."""
 

@@ -10,14 +10,14 @@ with ``ready: false``, so the router sends it nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from shipyard.core.frozen import frozen
 from shipyard.runtime.router import routes
 
 INSTANCE_HOST = "127.0.0.1"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Upstream:
     """One instance as routing sees it."""
 
@@ -31,7 +31,7 @@ class Upstream:
     """100 for the release an environment runs; 0 for one being retired (it drains)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EnvironmentRoute:
     """An environment that receives traffic on ``port``."""
 

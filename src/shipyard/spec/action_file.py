@@ -7,11 +7,12 @@ values like a job's) and JavaScript actions (``node*`` with ``main``, ``pre``, `
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from shipyard.core import errors, suggest
+from shipyard.core.frozen import frozen
 from shipyard.spec import workflow, yamlsource
 
 _STEP_KEYS = {
@@ -29,7 +30,7 @@ _STEP_KEYS = {
 _TOP_KEYS = {"name", "author", "description", "inputs", "outputs", "runs", "branding"}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ActionInput:
     name: str
     default: str | None = None
@@ -37,14 +38,14 @@ class ActionInput:
     description: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ActionOutput:
     name: str
     value: str | None = None
     description: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ActionDefinition:
     """A parsed action.yml."""
 

@@ -8,14 +8,15 @@ rolling update, one instance at a time, and no protection.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
+
+from shipyard.core.frozen import frozen
 
 StrategyName = Literal["recreate", "rolling", "blue-green", "canary"]
 STRATEGIES: tuple[StrategyName, ...] = ("recreate", "rolling", "blue-green", "canary")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CanaryStep:
     """One step of a canary: send ``weight`` percent of the traffic to the new release, then
     wait ``pause`` seconds; without a pause, wait until ``shipyard promote``."""
@@ -24,7 +25,7 @@ class CanaryStep:
     pause: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class DeploySettings:
     """``environments.<env>.deploy``."""
 
@@ -47,7 +48,7 @@ class DeploySettings:
     moves (database migrations); its failure aborts the deploy."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Protection:
     """``environments.<env>.protection``: who may deploy what."""
 

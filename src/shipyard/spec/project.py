@@ -8,9 +8,10 @@ value that becomes an environment variable is already a string here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
+from shipyard.core.frozen import frozen
 from shipyard.spec import deploy_settings, project_config, project_flags, project_security, workflow
 
 PROJECT_FILE = "shipyard.yaml"
@@ -19,7 +20,7 @@ PROJECT_FILE = "shipyard.yaml"
 ProbeKind = Literal["http", "tcp", "command"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Probe:
     """A check run against one instance: an HTTP GET, a TCP connect or a command.
 
@@ -40,7 +41,7 @@ class Probe:
     start_period: float = 60.0
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class HttpSettings:
     """A service that receives HTTP traffic through the router once ready."""
 
@@ -48,7 +49,7 @@ class HttpSettings:
     """The health path (``/healthz``): the default readiness and liveness check."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Service:
     """One process type of the app, run ``replicas`` times in each environment."""
 
@@ -71,7 +72,7 @@ class Service:
     source: workflow.SourceMap = field(default_factory=lambda: workflow.SourceMap("", ""))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Environment:
     """A named place the app runs (staging, production): its port and its config overrides."""
 
@@ -86,7 +87,7 @@ class Environment:
     """Flag key -> this environment's changes to the flags file."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Project:
     """A whole ``shipyard.yaml``: the app, its services, its config and its environments."""
 

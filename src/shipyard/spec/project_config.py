@@ -20,10 +20,11 @@ from __future__ import annotations
 import re
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal, cast, get_args
 
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 from shipyard.spec import node_reader, project_values, workflow, yamlsource
 from shipyard.spec.node_reader import join
 
@@ -36,7 +37,7 @@ _EXPRESSION_CONTEXTS = re.compile(r"\b(secrets|vars|resources)\s*(?:\.|\[)")
 ALLOWED_CONTEXTS = frozenset({"secrets", "vars"})
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Declaration:
     """A config key's declared type; ``choices`` lists an enum's values."""
 
@@ -47,7 +48,7 @@ class Declaration:
     """No default: every environment must give a value."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ConfigSpec:
     """What ``config`` and ``vars`` declare beyond their values (those are on ``Project``)."""
 

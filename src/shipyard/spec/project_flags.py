@@ -18,11 +18,11 @@ applies them to the flags file and validates the result as a flag. Pure: no I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 from shipyard.spec import node_reader, yamlsource
 from shipyard.spec.node_reader import join
 
@@ -30,7 +30,7 @@ OVERRIDE_KEYS = frozenset({"state", "defaultVariant", "targeting"})
 STATES = ("ENABLED", "DISABLED")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FlagOverride:
     """One environment's changes to one flag, in flagd's field names."""
 
@@ -39,7 +39,7 @@ class FlagOverride:
     location: errors.SourceLocation | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FlagSettings:
     """The ``flags:`` key: where the flags file is (None: the project has no flags)."""
 

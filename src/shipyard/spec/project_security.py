@@ -19,8 +19,7 @@ validates them, each error at file:line:col.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from shipyard.core.frozen import frozen
 from shipyard.spec import node_reader, yamlsource
 from shipyard.spec.node_reader import join
 
@@ -35,7 +34,7 @@ SCANNER_NAMES = (
 """The scanners ``shipyard.security.registry`` knows (a test keeps the two lists equal)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SecuritySettings:
     """The ``security:`` section; every field has the default a project without one gets."""
 

@@ -10,17 +10,18 @@ error found at run time still points at file:line:col.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal, TypeAlias
 
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 
 # A plain value as YAML gives it (after validation): with:, matrix values, event filters.
 Scalar: TypeAlias = str | int | float | bool | None
 Value: TypeAlias = Scalar | list["Value"] | dict[str, "Value"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SourceMap:
     """Where an object and each of its keys sit in the file.
 
@@ -44,7 +45,7 @@ class SourceMap:
         return f"{self.key_path}.{key}" if self.key_path else key
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class InputSpec:
     """An input of ``workflow_dispatch`` or ``workflow_call``."""
 
@@ -56,7 +57,7 @@ class InputSpec:
     options: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CallOutput:
     """An output of a reusable workflow: ``value`` is an expression over ``jobs``."""
 
@@ -65,7 +66,7 @@ class CallOutput:
     description: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CallSecret:
     """A secret a reusable workflow declares."""
 
@@ -74,7 +75,7 @@ class CallSecret:
     description: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class WorkflowCall:
     """The ``on.workflow_call`` interface of a reusable workflow."""
 
@@ -83,7 +84,7 @@ class WorkflowCall:
     secrets: Mapping[str, CallSecret] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Triggers:
     """The ``on:`` section.
 
@@ -97,7 +98,7 @@ class Triggers:
     schedules: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RunDefaults:
     """``defaults.run`` of a workflow or a job."""
 
@@ -105,7 +106,7 @@ class RunDefaults:
     working_directory: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Concurrency:
     """A concurrency group; ``group`` and ``cancel_in_progress`` may hold expressions."""
 
@@ -113,7 +114,7 @@ class Concurrency:
     cancel_in_progress: bool | str = False
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Environment:
     """A job's deployment ``environment``: a name and an optional URL (both may be expressions)."""
 
@@ -121,7 +122,7 @@ class Environment:
     url: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Matrix:
     """``strategy.matrix`` as written.
 
@@ -136,7 +137,7 @@ class Matrix:
     expression: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Strategy:
     """``strategy``: the matrix and how its combinations run."""
 
@@ -145,7 +146,7 @@ class Strategy:
     max_parallel: int | str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CacheSettings:
     """``x-shipyard.cache``: whether and on what the job cache may replay a job."""
 
@@ -156,14 +157,14 @@ class CacheSettings:
     """Cache the job although it uses secrets (their values are hashed, never stored)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Extensions:
     """``x-shipyard:``: Shipyard's own settings, which GitHub never sees."""
 
     cache: CacheSettings | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Step:
     """One step of a job: either ``run`` a command or ``uses`` an action (never both)."""
 
@@ -182,7 +183,7 @@ class Step:
     timeout_minutes: float | str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Job:
     """A job: its steps, or a call of a reusable workflow (``uses``)."""
 
@@ -212,7 +213,7 @@ class Job:
 Permissions: TypeAlias = Literal["read-all", "write-all"] | Mapping[str, str]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Workflow:
     """One workflow file, validated."""
 

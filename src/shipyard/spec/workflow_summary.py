@@ -7,13 +7,12 @@ language) and never fails: a file that cannot be summarised says so and points a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 from shipyard.spec import yamlsource
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class JobSummary:
     id: str
     name: str | None
@@ -22,7 +21,7 @@ class JobSummary:
     uses: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class WorkflowSummary:
     path: str
     name: str | None

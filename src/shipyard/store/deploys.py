@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from typing import Any
 
 import sqlalchemy
 
+from shipyard.core.frozen import frozen
 from shipyard.store import database, models
 
 ACTIVE = ("queued", "waiting-approval", "running", "paused")
@@ -22,7 +23,7 @@ ACTIVE = ("queued", "waiting-approval", "running", "paused")
 FINISHED = ("succeeded", "failed", "aborted", "rejected", "interrupted")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class DeployRecord:
     id: int
     environment: str

@@ -9,15 +9,16 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import sqlalchemy
 
+from shipyard.core.frozen import frozen
 from shipyard.store import database, models
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EventRecord:
     id: int
     environment: str

@@ -15,19 +15,19 @@ import os
 import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy
 
+from shipyard.core.frozen import frozen
 from shipyard.store import database, events, models
 
 TOKEN_PREFIX = "sft_"
 SERVICE_TOKEN_NAME = "deployed services"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FlagSetRecord:
     environment: str
     document: Mapping[str, Any]
@@ -37,7 +37,7 @@ class FlagSetRecord:
     updated_by: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AuditRecord:
     id: int
     environment: str
@@ -49,7 +49,7 @@ class AuditRecord:
     after: Any
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TokenRecord:
     id: str
     environment: str

@@ -9,16 +9,17 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from typing import Any
 
 import sqlalchemy
 from sqlalchemy import exc
 
+from shipyard.core.frozen import frozen
 from shipyard.store import database, models
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ReleaseRecord:
     id: str
     app: str
@@ -33,7 +34,7 @@ class ReleaseRecord:
     failed_service: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EnvironmentRecord:
     name: str
     app: str
@@ -45,7 +46,7 @@ class EnvironmentRecord:
     """The ``--set`` config values the running release was deployed with."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class InstanceRecord:
     environment: str
     service: str

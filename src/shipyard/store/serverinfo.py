@@ -12,10 +12,11 @@ import json
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 from shipyard.store import paths
 
 PORT_VARIABLE = "SHIPYARD_SERVER_PORT"
@@ -28,7 +29,7 @@ DEFAULT_PORT = 8700
 DEFAULT_HOST = "127.0.0.1"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ServerInfo:
     host: str
     port: int
@@ -47,7 +48,7 @@ def default_port() -> int:
     return int(configured) if configured.isdigit() else DEFAULT_PORT
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RouterSettings:
     """How the server runs the router, from ``SHIPYARD_ROUTER_*`` variables."""
 

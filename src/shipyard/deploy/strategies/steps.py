@@ -9,11 +9,13 @@ opens a socket, so ``shipyard deploy --dry-run`` prints exactly what a deploy wo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TypeAlias
 
+from shipyard.core.frozen import frozen
 
-@dataclass(frozen=True, slots=True)
+
+@frozen
 class ServiceState:
     """One service as the rollout sees it."""
 
@@ -28,7 +30,7 @@ class ServiceState:
     """Instances of the new release already running (a warm release being rolled back to)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Observed:
     """An environment just before a rollout."""
 
@@ -45,14 +47,14 @@ class Observed:
         return any(service.http for service in self.services)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RunReleaseCommand:
     """Run the release command once, in the new release's directory, before traffic moves."""
 
     command: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Scale:
     """Bring ``release``'s instances of ``service`` to ``count``.
 
@@ -66,14 +68,14 @@ class Scale:
     count: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Route:
     """Send ``weight`` percent of the traffic to the new release and the rest to the old one."""
 
     weight: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Pause:
     """Wait ``seconds`` (None: until ``shipyard promote``); ``shipyard abort`` reverts."""
 
@@ -81,7 +83,7 @@ class Pause:
     weight: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class KeepWarm:
     """Leave ``release`` running without traffic for ``seconds``, for an instant rollback."""
 

@@ -21,9 +21,9 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from shipyard.core.frozen import frozen
 from shipyard.pipeline import hashfiles
 
 NONE, DIRECTORY, FILE = 0, 1, 2
@@ -34,7 +34,7 @@ class PatternError(ValueError):
     """A pattern that cannot be used."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Pattern:
     """One parsed line: absolute path segments (the first is ``/``) and how it applies."""
 

@@ -23,10 +23,10 @@ import os
 import re
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shipyard.core.frozen import frozen
 from shipyard.pipeline.actions import _process, _versions, interface
 
 SYSTEM_DIRECTORIES = (Path("/usr/local/bin"), Path("/usr/bin"))
@@ -61,7 +61,7 @@ print(json.dumps({
 """
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Interpreter:
     """One installed interpreter, as its probe described it."""
 
@@ -86,14 +86,14 @@ class Interpreter:
         return f"{self.implementation}{self.version} ({self.implementation_version})"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Locations:
     """Where to look besides ``PATH``, pyenv and uv: the system's own directories."""
 
     system: tuple[Path, ...] = SYSTEM_DIRECTORIES
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Candidate:
     path: Path
     source: str

@@ -13,15 +13,15 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from shipyard.core.frozen import frozen
 from shipyard.pipeline.actions import interface
 
 _REDIRECT = 'exec "$@" >"$0"'
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CommandOutput:
     """What a helper command returned and printed on standard output."""
 

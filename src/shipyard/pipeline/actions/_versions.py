@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from shipyard.core.frozen import frozen
+
 # Release phases in sort order. FLOOR sorts below every pre-release of a version: it is
 # node-semver's ``-0``, used for exclusive upper bounds such as ``<3.13`` (= ``<3.13.0-0``).
 FLOOR, ALPHA, BETA, CANDIDATE, FINAL = range(5)
@@ -91,7 +93,7 @@ class Version:
         return text
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Interval:
     """Versions between two bounds (None: unbounded); ``excluded`` inverts it (``!=``)."""
 
@@ -110,7 +112,7 @@ class _Interval:
         return inside != self.excluded
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Alternative:
     """One ``||`` branch: every interval must hold."""
 
@@ -124,7 +126,7 @@ class _Alternative:
         return all(interval.contains(version) for interval in self.intervals)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Partial:
     """A version as written in a range: missing or wildcard parts are None."""
 
@@ -164,7 +166,7 @@ class _Partial:
         return Version(bumped[0], bumped[1], bumped[2], FLOOR)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class VersionSpec:
     """A parsed version range; ``text`` is what was written."""
 

@@ -16,18 +16,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from shipyard.cache import entries, snapshots
 from shipyard.cache import errors as cache_errors
+from shipyard.core.frozen import frozen
 from shipyard.pipeline.actions import _glob, _inputs, _process, interface
 
 KEY_LIMIT = 512
 """GitHub refuses keys longer than 512 characters and keys containing a comma."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CacheRequest:
     key: str
     paths: str

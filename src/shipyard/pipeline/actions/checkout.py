@@ -27,9 +27,9 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from shipyard.core.frozen import frozen
 from shipyard.pipeline.actions import _inputs, _process, interface
 
 _SHA = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
@@ -54,7 +54,7 @@ _UNSUPPORTED = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CheckoutSettings:
     """What to check out where: ``ref`` and ``commit`` as actions/checkout holds them."""
 

@@ -10,18 +10,18 @@ runner implements (masking, process groups, cancellation and log files come with
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 
 
 class ActionFailed(errors.ExecutionError):
     """The action ran and failed; the step fails with this message as an error annotation."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RepositoryInfo:
     """The local repository a run was started from, and the commit the event points at."""
 
@@ -31,7 +31,7 @@ class RepositoryInfo:
     name: str  # owner/name as GitHub would show it
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ActionCall:
     """One invocation of an action: its ``with:`` inputs (already evaluated) and surroundings."""
 

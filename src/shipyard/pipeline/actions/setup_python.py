@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shipyard.core.frozen import frozen
 from shipyard.pipeline.actions import _inputs, _interpreters, _venvs, _versions, interface
 
 _PYPY = re.compile(r"pypy-?(?P<python>[^-\s]*)(?:-v?(?P<pypy>\S+))?")
@@ -42,7 +43,7 @@ _MACHINES = {
 _SYSTEM_PREFIXES = (Path("/usr"), Path("/usr/local"))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PythonRequest:
     """One line of ``python-version``: an implementation and the versions it accepts."""
 

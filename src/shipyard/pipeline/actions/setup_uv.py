@@ -27,9 +27,9 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
+from shipyard.core.frozen import frozen
 from shipyard.pipeline.actions import _inputs, _process, _versions, interface
 
 _REQUIREMENT = re.compile(
@@ -38,7 +38,7 @@ _REQUIREMENT = re.compile(
 _OFFLINE = {"UV_OFFLINE": "1", "UV_PYTHON_DOWNLOADS": "never", "NO_COLOR": "1"}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class WantedVersion:
     """The uv version the workflow asks for, and where that came from."""
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from shipyard.core.frozen import frozen
 from shipyard.pipeline import artifacts
 from shipyard.pipeline.actions import _glob, _inputs, _process, interface
 
@@ -40,7 +40,7 @@ _INVALID_IN_NAMES = {**_INVALID_IN_PATHS, "\\": "Backslash", "/": "Forward slash
 _NO_FILES_CHOICES = ("warn", "error", "ignore")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class UploadRequest:
     """The validated inputs."""
 

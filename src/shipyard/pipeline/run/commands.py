@@ -35,13 +35,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Literal, TypeAlias
+
+from shipyard.core.frozen import frozen
 
 Level: TypeAlias = Literal["error", "warning", "notice", "debug"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Annotation:
     """An error, warning or notice for the run's report, or a debug line (shown in debug mode)."""
 
@@ -55,26 +56,26 @@ class Annotation:
     title: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AddMask:
     """A value to mask from now on (``::add-mask::``, or a stop token)."""
 
     value: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class GroupStart:
     """The following lines fold under ``title`` until ``GroupEnd``."""
 
     title: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class GroupEnd:
     """The current group ends."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SetOutput:
     """The step output ``name`` is ``value`` (legacy ``::set-output``)."""
 
@@ -82,7 +83,7 @@ class SetOutput:
     value: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SaveState:
     """The action's state ``name`` is ``value``, for its post step (legacy ``::save-state``)."""
 
@@ -90,21 +91,21 @@ class SaveState:
     value: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Echo:
     """Command lines are shown from now on (``enabled``) or hidden."""
 
     enabled: bool
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AddMatcher:
     """A problem matcher file to load (``::add-matcher::path``)."""
 
     path: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RemoveMatcher:
     """A problem matcher to drop, by owner or by file (exactly one is set)."""
 
@@ -112,7 +113,7 @@ class RemoveMatcher:
     path: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CommandFailed:
     """A command could not be processed: the step fails when it ends, whatever its exit code."""
 
@@ -133,7 +134,7 @@ Event: TypeAlias = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class WorkflowCommand:
     """One parsed command line: its name as written, properties (keys lower-cased) and data."""
 

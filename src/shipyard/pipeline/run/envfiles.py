@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 
 REFUSED_ENV_NAMES = ("NODE_OPTIONS",)
 STEP_SUMMARY_LIMIT = 1024 * 1024  # bytes; a larger summary is dropped with an error
@@ -62,7 +62,7 @@ class EnvFileError(errors.ExecutionError):
         self.pairs = tuple(pairs)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EnvUpdates:
     """What a step's ``GITHUB_ENV`` sets, and GitHub's error for each assignment it refuses."""
 

@@ -7,14 +7,16 @@ JSON report each subscribe. Every text in an event has already been masked.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal, Protocol
+
+from shipyard.core.frozen import frozen
 
 Conclusion = Literal["success", "failure", "cancelled", "skipped"]
 LogKind = Literal["output", "group-start", "group-end", "debug", "runner"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class JobRef:
     """Which job instance an event is about: ``key`` is unique within the run."""
 
@@ -24,7 +26,7 @@ class JobRef:
     matrix: Mapping[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RunStarted:
     run_id: str
     workflow: str
@@ -34,12 +36,12 @@ class RunStarted:
     run_name: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class JobStarted:
     job: JobRef
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class StepStarted:
     job: JobRef
     index: int
@@ -47,7 +49,7 @@ class StepStarted:
     step_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LogLine:
     """One line of output. ``kind`` tells views how to show it (groups may be folded)."""
 
@@ -57,7 +59,7 @@ class LogLine:
     kind: LogKind = "output"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AnnotationAdded:
     job: JobRef
     step_index: int | None
@@ -71,7 +73,7 @@ class AnnotationAdded:
     title: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class StepFinished:
     job: JobRef
     index: int
@@ -83,7 +85,7 @@ class StepFinished:
     log_path: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class JobFinished:
     job: JobRef
     conclusion: Conclusion
@@ -95,7 +97,7 @@ class JobFinished:
     """Replayed from the job cache instead of run."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RunFinished:
     conclusion: Conclusion
     duration: float

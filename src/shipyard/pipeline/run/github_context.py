@@ -9,10 +9,10 @@ from __future__ import annotations
 import platform
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shipyard.core.frozen import frozen
 from shipyard.pipeline.actions import interface
 from shipyard.pipeline.run import options
 
@@ -21,7 +21,7 @@ API_URL = "https://api.github.com"
 GRAPHQL_URL = "https://api.github.com/graphql"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class JobPaths:
     """Where one job's files live inside the run directory."""
 

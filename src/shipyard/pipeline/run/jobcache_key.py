@@ -20,11 +20,11 @@ import json
 import re
 import subprocess
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import shipyard
+from shipyard.core.frozen import frozen
 from shipyard.spec import workflow
 
 _SECRET_REFERENCE = re.compile(r"secrets\s*(\.|\[)\s*'?(?!github_token\b)", re.IGNORECASE)
@@ -34,7 +34,7 @@ _COMMIT_SPECIFIC = re.compile(r"\bsha\b|github\s*\.\s*event\b|GITHUB_EVENT_PATH"
 Otherwise the commit's files stand for the commit, so a new commit with the same files hits."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class JobKey:
     """``identity`` names the job across runs; ``digest`` its inputs in this run."""
 
@@ -43,7 +43,7 @@ class JobKey:
     digest: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Uncacheable:
     """Why a job is not looked up nor recorded."""
 
@@ -101,7 +101,7 @@ def settings_for(spec: workflow.Workflow, job: workflow.Job) -> workflow.CacheSe
     return job.x_shipyard.cache or spec.x_shipyard.cache or workflow.CacheSettings()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _JobFacts:
     """What the key needs from a job's definition; the same for every matrix combination."""
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+from shipyard.core.frozen import frozen
 from shipyard.pipeline.actions import interface
 
 
@@ -20,7 +21,7 @@ def default_home() -> Path:
     return Path(data) / "shipyard"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RunOptions:
     """Everything a run needs to know before it starts."""
 

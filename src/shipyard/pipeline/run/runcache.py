@@ -19,20 +19,20 @@ import json
 import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import shipyard
 from shipyard.cache import entries, snapshots
 from shipyard.cache import errors as cache_errors
+from shipyard.core.frozen import frozen
 from shipyard.pipeline import artifacts
 from shipyard.pipeline.run import toolchain
 
 NAMESPACE = "runs"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RunKey:
     digest: str
 

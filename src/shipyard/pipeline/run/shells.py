@@ -6,9 +6,9 @@ import functools
 import os
 import shlex
 import shutil
-from dataclasses import dataclass
 
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 
 # shell name -> (command template, script file extension), as GitHub's Linux runners use them.
 TEMPLATES: dict[str, tuple[str, str]] = {
@@ -26,7 +26,7 @@ class ShellError(errors.UserError):
     """A ``shell:`` value cannot be used."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ShellCommand:
     """A shell template (``bash -e {0}``) and the extension its script file needs."""
 

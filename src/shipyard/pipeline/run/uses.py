@@ -9,11 +9,12 @@ Anything else fails before it runs, naming the action and how to provide it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 from shipyard.pipeline.actions import interface, registry
 from shipyard.pipeline.run import composite, node_action, step_io
 from shipyard.spec import action_file
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from shipyard.pipeline.run import steps
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LocatedAction:
     """An action found on disk: its directory and parsed ``action.yml``."""
 

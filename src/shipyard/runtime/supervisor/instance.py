@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shipyard.core.frozen import frozen
 from shipyard.runtime.supervisor import probes, processes
 from shipyard.spec import project
 
@@ -44,7 +45,7 @@ class State(enum.StrEnum):
     """Cannot be started at all (no shell, no release directory)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Policy:
     """How instances are restarted and logged."""
 
@@ -59,7 +60,7 @@ class Policy:
     log_keep: int = processes.LOG_KEEP
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Spec:
     """What one instance runs and where."""
 

@@ -12,15 +12,15 @@ import contextlib
 import os
 import signal
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
+from shipyard.core.frozen import frozen
 from shipyard.spec import project
 
 HOST = "127.0.0.1"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Outcome:
     passed: bool
     reason: str = ""

@@ -18,14 +18,15 @@ import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+
+from shipyard.core.frozen import frozen
 
 LOG_MAX_BYTES = 10 * 1024 * 1024
 LOG_KEEP = 3
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Spawned:
     """A running instance's process: its pid, its group and its start time (clock ticks)."""
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shipyard.core import errors
+from shipyard.core.frozen import frozen
 from shipyard.runtime.supervisor import instance, processes
 from shipyard.secrets import config as secrets_config
 from shipyard.spec import project as project_file
@@ -41,7 +42,7 @@ class SupervisorError(errors.ExecutionError):
     exit_code = 1
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Workload:
     """What should run in an environment: a release of a project, built in ``tree``."""
 

@@ -1,0 +1,125 @@
+"""``@frozen`` behaves as ``@dataclass(frozen=True, slots=True)`` does, side by side."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import pickle
+from dataclasses import dataclass, field
+
+import pytest
+
+from shipyard.core.frozen import frozen
+
+
+@frozen
+class Point:
+    """A point."""
+
+    x: int
+    y: int = 0
+    tags: list[str] = field(default_factory=list)
+    secret: str = field(default="", repr=False)
+    note: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """The same fields, as a standard frozen dataclass."""
+
+    x: int
+    y: int = 0
+    tags: list[str] = field(default_factory=list)
+    secret: str = field(default="", repr=False)
+    note: str = field(default="", compare=False)
+
+
+@frozen
+class Hidden:
+    """Writes its own repr."""
+
+    value: str
+
+    def __repr__(self) -> str:
+        return "Hidden(***)"
+
+
+@frozen
+class Empty:
+    """No fields."""
+
+
+def test_init_defaults_and_factories_as_dataclass() -> None:
+    first, second = Point(1), Point(1)
+    assert (first.x, first.y, first.tags, first.secret) == (1, 0, [], "")
+    assert first.tags is not second.tags
+    assert Point(1, 2, ["a"], "s", "n").tags == ["a"]
+    assert Point(x=3, note="n").note == "n"
+    with pytest.raises(TypeError, match=r"Point.__init__\(\) missing 1 required"):
+        Point()  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'z'"):
+        Point(1, z=2)  # type: ignore[call-arg]
+
+
+def test_repr_eq_and_hash_match_the_standard_dataclass() -> None:
+    ours, theirs = Point(1, 2, ["a"], "hunter2", "n"), Reference(1, 2, ["a"], "hunter2", "n")
+    assert repr(ours).replace("Point", "Reference") == repr(theirs)
+    assert "hunter2" not in repr(ours)
+    assert Point(1, 2) == Point(1, 2, note="other")  # compare=False is left out
+    assert Point(1, 2) != Point(1, 3)
+    assert Point(1) != Reference(1)
+    assert hash(Point(1, 2, (), "s")) == hash(Point(1, 2, (), "s", "x"))  # type: ignore[arg-type]
+    assert {Point(1, 2, (), "s"): 1}[Point(1, 2, (), "s")] == 1  # type: ignore[arg-type]
+    assert repr(Hidden("value")) == "Hidden(***)"
+    assert Empty() == Empty() and hash(Empty()) == hash(Empty()) and repr(Empty()) == "Empty()"
+
+
+def test_instances_are_immutable_and_slotted() -> None:
+    point = Point(1)
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot assign to field 'x'"):
+        point.x = 2  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot delete field 'x'"):
+        del point.x  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        point.other = 1  # type: ignore[attr-defined]
+    assert not hasattr(point, "__dict__")
+    assert point.x == 1
+
+
+def test_still_a_dataclass_to_the_standard_library() -> None:
+    point = Point(1, 2, ["a"])
+    assert dataclasses.is_dataclass(point)
+    assert [f.name for f in dataclasses.fields(point)] == ["x", "y", "tags", "secret", "note"]
+    assert dataclasses.replace(point, y=5) == Point(1, 5, ["a"])
+    assert dataclasses.asdict(point)["tags"] == ["a"]
+    assert Point.__match_args__ == ("x", "y", "tags", "secret", "note")
+    match point:
+        case Point(1, y):
+            assert y == 2
+        case _:
+            pytest.fail("positional pattern did not match")
+
+
+def test_copies_and_pickles() -> None:
+    point = Point(1, 2, ["a"], "s", "n")
+    assert copy.copy(point) == point
+    deep = copy.deepcopy(point)
+    assert deep == point and deep.tags is not point.tags
+    assert pickle.loads(pickle.dumps(point)) == point
+
+
+def test_refuses_what_it_does_not_build() -> None:
+    with pytest.raises(TypeError, match="no __post_init__"):
+
+        @frozen
+        class WithPost:
+            x: int
+
+            def __post_init__(self) -> None:
+                pass
+
+    with pytest.raises(TypeError, match="fields are positional"):
+
+        @frozen
+        class NoInit:
+            x: int = field(init=False, default=0)
