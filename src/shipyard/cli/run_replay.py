@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 import click
 
-from shipyard.pipeline.run import runcache
+from shipyard.pipeline.run import repository, runcache
 from shipyard.spec import discovery, workflow_summary
 
 
@@ -63,18 +62,6 @@ def pick(root: Path, target: str | None, event: str | None) -> tuple[Path, str, 
     return file, text, event
 
 
-def tree_of(root: Path, sha: str) -> str | None:
-    if not sha:
-        return None
-    done = subprocess.run(
-        ["git", "-C", str(root), "rev-parse", f"{sha}^{{tree}}"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout.strip() if done.returncode == 0 else None
-
-
 def key_for(
     root: Path,
     sha: str,
@@ -83,7 +70,7 @@ def key_for(
     flags: Mapping[str, Any],
     secret_values: Mapping[str, str],
 ) -> runcache.RunKey | None:
-    tree = tree_of(root, sha)
+    tree = repository.tree_of(root, sha)
     if tree is None:
         return None
     file, text, event = picked

@@ -25,6 +25,7 @@ from typing import Any
 
 import shipyard
 from shipyard.core.frozen import frozen
+from shipyard.pipeline.run import repository
 from shipyard.spec import workflow
 
 _SECRET_REFERENCE = re.compile(r"secrets\s*(\.|\[)\s*'?(?!github_token\b)", re.IGNORECASE)
@@ -151,8 +152,7 @@ def files_digest(root: Path, sha: str, inputs: tuple[str, ...]) -> str | None:
     if not sha:
         return None
     if not inputs:
-        tree = _git(root, "rev-parse", f"{sha}^{{tree}}")
-        return tree.strip() if tree else None
+        return repository.tree_of(root, sha)
     listing = _git(root, "ls-tree", "-r", "--full-tree", sha)
     if listing is None:
         return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
 import sys
 from pathlib import Path
 
@@ -25,10 +24,18 @@ def digest() -> str:
             stamps.append((place, os.stat(place).st_mtime_ns))
         except OSError:
             stamps.append((place, 0))
+    system = os.uname()
     facts = {
-        "platform": platform.platform(),
-        "machine": platform.machine(),
+        # Not platform.platform(): it starts `uname -p` to learn the processor's name.
+        "platform": [system.sysname, system.release, system.version, system.machine, _libc()],
         "python": sys.version,
         "places": stamps,
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+
+
+def _libc() -> str:
+    try:
+        return os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError):  # pragma: no cover - not glibc
+        return ""
