@@ -162,6 +162,14 @@ jobs:
           test "$GITHUB_EVENT_NAME" = push
           test "$GITHUB_ACTIONS" = true
           echo "job=$GITHUB_JOB"
+      - env:
+          GITHUB_SHA: not-the-commit
+          GITHUB_EXTRA: mine
+          RUNNER_OS: Plan9
+        run: |
+          test "$GITHUB_SHA" = "${{ github.sha }}"
+          test "$RUNNER_OS" = Linux
+          echo "extra=$GITHUB_EXTRA"
       - shell: python
         run: |
           import os
@@ -182,11 +190,12 @@ def test_step_environment_files_and_shells(repo, home: Path) -> None:
     assert "tool-ran" in done.stderr
     assert "exported=exported-value ctx=exported-value wf=w" in done.stderr
     assert "job=env" in done.stderr
+    assert "extra=mine" in done.stderr  # GitHub's defaults stay; other GITHUB_ names pass
     assert "python says w" in done.stderr
     assert "perl too" in done.stderr
     job = done.job("env")
     assert job["summary"] == "## Summary title\n"
-    wd_step = job["steps"][3]
+    wd_step = job["steps"][4]
     assert wd_step["outcome"] == "failure"
     assert any("working-directory `sub` does not exist" in a["message"] for a in job["annotations"])
     head = git(root, "rev-parse", "HEAD")

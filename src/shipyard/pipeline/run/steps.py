@@ -261,9 +261,12 @@ class StepRunner:
             step_env[name] = job.render(value, contexts)
         env_context.update(step_env)
         self.env_context = env_context
-        env = dict(job.base_env)
-        env.update(env_context)
-        env.update({k: v for k, v in job.base_env.items() if k.startswith(("GITHUB_", "RUNNER_"))})
+        base = job.base_env
+        env = dict(base)
+        for name, value in env_context.items():
+            # GitHub's own GITHUB_* and RUNNER_* defaults cannot be overridden by env.
+            if name not in base or not name.startswith(("GITHUB_", "RUNNER_")):
+                env[name] = value
         if job.path_additions:
             env["PATH"] = ":".join([*reversed(job.path_additions), env.get("PATH", "")])
         return env
