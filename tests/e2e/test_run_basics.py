@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 from tests.e2e.conftest import git, shipyard
@@ -170,6 +172,7 @@ jobs:
           test "$GITHUB_SHA" = "${{ github.sha }}"
           test "$RUNNER_OS" = Linux
           echo "extra=$GITHUB_EXTRA"
+      - run: echo "script-dir=$(dirname "$0") temp=$RUNNER_TEMP"
       - shell: python
         run: |
           import os
@@ -192,10 +195,21 @@ def test_step_environment_files_and_shells(repo, home: Path) -> None:
     assert "job=env" in done.stderr
     assert "extra=mine" in done.stderr  # GitHub's defaults stay; other GITHUB_ names pass
     assert "python says w" in done.stderr
+    # The rendered script lives in memory when the machine has a memory file system, in a
+    # directory of its own that is gone once the run ends.
+    found = re.search(r"script-dir=(\S+) temp=(\S+)", done.stderr)
+    assert found is not None
+    script_dir, temp = Path(found.group(1)), found.group(2)
+    if os.access("/dev/shm", os.W_OK):
+        assert script_dir.parent == Path("/dev/shm")
+        assert script_dir.name.startswith("shipyard-")
+        assert not script_dir.exists()
+    else:
+        assert str(script_dir) == temp
     assert "perl too" in done.stderr
     job = done.job("env")
     assert job["summary"] == "## Summary title\n"
-    wd_step = job["steps"][4]
+    wd_step = job["steps"][5]
     assert wd_step["outcome"] == "failure"
     assert any("working-directory `sub` does not exist" in a["message"] for a in job["annotations"])
     head = git(root, "rev-parse", "HEAD")

@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from shipyard import expressions
 from shipyard.core import errors
-from shipyard.pipeline.run import events, github_context, process, shells, step_io, uses
+from shipyard.pipeline.run import (
+    events,
+    github_context,
+    process,
+    scripts,
+    shells,
+    step_io,
+    uses,
+)
 
 if TYPE_CHECKING:
     from shipyard.pipeline.run import state
@@ -294,7 +302,7 @@ class StepRunner:
         script = job.render(step.run, contexts)
         shell = step.shell or job.default_shell()
         command = shells.resolve(shell)
-        path = job.paths.temp / f"{uuid.uuid4().hex}{command.extension}"
+        path = scripts.directory(job.paths.temp) / f"{uuid.uuid4().hex}{command.extension}"
         cwd = self._working_directory(contexts)
         path.write_text(script, encoding="utf-8")
         try:
