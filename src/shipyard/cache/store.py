@@ -22,7 +22,6 @@ import fcntl
 import hashlib
 import os
 import re
-import secrets
 import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -171,7 +170,7 @@ class BlobStore:
             if os.fstat(fd).st_mtime_ns >= used_since_ns:
                 return None
             fcntl.flock(fd, fcntl.LOCK_EX)  # so the temp cleaner leaves it to us meanwhile
-            aside = self.temp.directory / f"{os.getpid()}-{secrets.token_hex(8)}.gc.tmp"
+            aside = self.temp.directory / f"{os.getpid()}-{os.urandom(8).hex()}.gc.tmp"
             self.temp.directory.mkdir(parents=True, exist_ok=True)
             try:
                 os.rename(path, aside)
@@ -243,7 +242,7 @@ class BlobStore:
         path = self.path_of(digest)
         self.quarantine.mkdir(parents=True, exist_ok=True)
         try:
-            os.replace(path, self.quarantine / f"{digest}.{secrets.token_hex(4)}")
+            os.replace(path, self.quarantine / f"{digest}.{os.urandom(4).hex()}")
         except FileNotFoundError:
             pass  # someone else moved it first
         except OSError:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import secrets
 import shutil
 import stat
 from pathlib import Path
@@ -80,7 +79,7 @@ class TempArea:
     def create(self) -> TempFile:
         """A new, empty, locked temporary file (mode 0600) that only this caller writes."""
         while True:
-            path = self.directory / f"{os.getpid()}-{secrets.token_hex(8)}.tmp"
+            path = self.directory / f"{os.getpid()}-{os.urandom(8).hex()}.tmp"
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
             except FileNotFoundError:
@@ -106,7 +105,7 @@ class TempArea:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             self.directory.mkdir(parents=True, exist_ok=True)
-            aside = self.directory / f"{os.getpid()}-{secrets.token_hex(8)}.trash"
+            aside = self.directory / f"{os.getpid()}-{os.urandom(8).hex()}.trash"
             try:
                 os.rename(path, aside)
             except FileNotFoundError:

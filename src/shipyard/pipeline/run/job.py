@@ -15,13 +15,12 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from shipyard import expressions
 from shipyard.core import errors
-from shipyard.pipeline import hashfiles
 from shipyard.pipeline.run import events, github_context, process, state, steps, uses
 from shipyard.spec import workflow
 
@@ -215,8 +214,13 @@ class JobRunner:
     def hooks(self) -> expressions.EvaluationHooks:
         return expressions.EvaluationHooks(
             status=steps.StatusView(self).check,
-            hash_files=lambda patterns: hashfiles.hash_files(self.paths.workspace, patterns),
+            hash_files=self._hash_files,
         )
+
+    def _hash_files(self, patterns: Sequence[str]) -> str:
+        from shipyard.pipeline import hashfiles  # only hashFiles() needs it: imported then
+
+        return hashfiles.hash_files(self.paths.workspace, patterns)
 
     def render(self, value: workflow.Value, contexts: Mapping[str, Any]) -> str:
         """A value as a string, its ``${{ }}`` evaluated: how env and with values reach a step."""
