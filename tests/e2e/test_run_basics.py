@@ -172,7 +172,7 @@ jobs:
           test "$GITHUB_SHA" = "${{ github.sha }}"
           test "$RUNNER_OS" = Linux
           echo "extra=$GITHUB_EXTRA"
-      - run: echo "script-dir=$(dirname "$0") temp=$RUNNER_TEMP"
+      - run: echo "script-dir=$(dirname "$0") temp=$RUNNER_TEMP mode=$(stat -c %a "$0")"
       - shell: python
         run: |
           import os
@@ -197,8 +197,9 @@ def test_step_environment_files_and_shells(repo, home: Path) -> None:
     assert "python says w" in done.stderr
     # The rendered script lives in memory when the machine has a memory file system, in a
     # directory of its own that is gone once the run ends.
-    found = re.search(r"script-dir=(\S+) temp=(\S+)", done.stderr)
+    found = re.search(r"script-dir=(\S+) temp=(\S+) mode=(\d+)", done.stderr)
     assert found is not None
+    assert found.group(3) == "600"  # only the runner's user can read a script
     script_dir, temp = Path(found.group(1)), found.group(2)
     if os.access("/dev/shm", os.W_OK):
         assert script_dir.parent == Path("/dev/shm")
