@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from shipyard.runtime.router import routes
 
 if TYPE_CHECKING:
+    import shipyard.runtime.router.accepting
     import shipyard.runtime.router.proxy
     import shipyard.runtime.router.upstream
 
@@ -63,6 +64,8 @@ class Context:
         self.clients: set[shipyard.runtime.router.proxy.ClientConnection] = set()
         self.upstreams: set[shipyard.runtime.router.upstream.UpstreamConnection] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.gate: shipyard.runtime.router.accepting.AcceptGate | None = None
+        """Told each time a client connection opens or closes (workers sharing a queue)."""
         self.on_ejection: Any = None
         """Called with an :class:`~shipyard.runtime.router.upstream.Upstream` just ejected."""
 

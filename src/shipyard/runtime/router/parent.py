@@ -33,7 +33,7 @@ from dataclasses import replace
 
 import uvloop
 
-from shipyard.runtime.router import errors, protocol, routes, signals, worker
+from shipyard.runtime.router import accepting, errors, protocol, routes, signals, worker
 
 log = logging.getLogger("shipyard.runtime.router")
 
@@ -47,8 +47,17 @@ METRICS_HEAD_LIMIT = 8192
 class WorkerHandle:
     """One worker process and the socket to it (one request at a time, answered in order)."""
 
-    def __init__(self, index: int, cpu: int | None = None, *, share_listeners: bool = True) -> None:
+    def __init__(
+        self,
+        index: int,
+        cpu: int | None = None,
+        *,
+        share_listeners: bool = True,
+        connections: accepting.ConnectionTable | None = None,
+    ) -> None:
         self.index = index
+        self.connections = connections
+        """The workers' shared connection counts (None: this worker never stops accepting)."""
         self.cpu = cpu
         """The CPU this worker is pinned to, if any."""
         self.share_listeners = share_listeners
@@ -72,6 +81,11 @@ class WorkerHandle:
             self.fd_channel.settimeout(FD_SEND_TIMEOUT)
             passed.append(their_fds)
             options += ["--fd-channel", str(their_fds.fileno())]
+        inherited = [s.fileno() for s in passed]
+        if self.connections is not None:
+            inherited.append(self.connections.fd)
+            options += ["--balance-fd", str(self.connections.fd)]
+            options += ["--balance-slot", str(self.index)]
         try:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -80,7 +94,7 @@ class WorkerHandle:
                 "--channel-fd",
                 str(theirs.fileno()),
                 *options,
-                pass_fds=tuple(s.fileno() for s in passed),
+                pass_fds=tuple(inherited),
                 stdin=subprocess.DEVNULL,
             )
         finally:
@@ -151,9 +165,16 @@ class Parent:
         cpus = sorted(os.sched_getaffinity(0))
         self.reuse_port = reuse_port
         """Each worker binds its own SO_REUSEPORT sockets (else they share the parent's)."""
+        self.counts = (
+            accepting.ConnectionTable.create(workers) if workers > 1 and not reuse_port else None
+        )
+        """Each worker's count of client connections, so they even them out (shared queue)."""
         self.workers = [
             WorkerHandle(
-                i, cpus[i % len(cpus)] if pin_workers else None, share_listeners=not reuse_port
+                i,
+                cpus[i % len(cpus)] if pin_workers else None,
+                share_listeners=not reuse_port,
+                connections=self.counts,
             )
             for i in range(workers)
         ]
@@ -214,6 +235,8 @@ class Parent:
             if self.stopping:
                 return
             handle.detach()
+            if self.counts is not None:  # the others stop counting on it at once
+                self.counts.slots[handle.index] = accepting.ABSENT
             self.retired = protocol.merge_signals(
                 [*self.retired, *(replace(s, in_flight=0) for s in handle.last_signals)]
             )

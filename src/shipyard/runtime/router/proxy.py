@@ -133,14 +133,23 @@ class ClientConnection(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         self.xff, self.for_token = heads.forwarded_for(str(peer[0]) if peer else "unknown")
         ctx = self.context
-        ctx.clients.add(self)
+        clients = ctx.clients
+        clients.add(self)
+        gate = ctx.gate
+        if gate is not None:
+            gate.opened(len(clients))
         self.deadline = ctx.now + self.settings.client_idle
         if ctx.closing:
             self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.state = CLOSED
-        self.context.clients.discard(self)
+        ctx = self.context
+        clients = ctx.clients
+        clients.discard(self)
+        gate = ctx.gate
+        if gate is not None:
+            gate.closed(len(clients))
         conn = self.tunnel
         if conn is not None:
             self.tunnel = None

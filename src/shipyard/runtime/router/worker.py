@@ -11,8 +11,13 @@ The parent talks to it over an inherited Unix socket with the control protocol's
 per line, answered in order). When that socket closes (the parent died), the worker shuts down
 gracefully on its own. A worker never binds a port in the shared mode.
 
-Run by the parent as
-``python -m shipyard.runtime.router.worker --channel-fd N [--fd-channel M] [--cpu C]``.
+In the shared mode with more than one worker, the workers also share a table of how many client
+connections each holds (``--balance-fd``, see :mod:`~shipyard.runtime.router.accepting`): a
+worker holding more than its share stops accepting for a while, so connections opened in a burst
+are spread over the workers instead of staying on the one that woke first.
+
+Run by the parent as ``python -m shipyard.runtime.router.worker --channel-fd N
+[--fd-channel M [--balance-fd T --balance-slot I]] [--cpu C]``.
 """
 
 from __future__ import annotations
@@ -26,10 +31,13 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Coroutine
+from typing import Any
 
 import uvloop
 
 from shipyard.runtime.router import (
+    accepting,
     balancer,
     context,
     errors,
@@ -80,13 +88,24 @@ class Worker:
     """One worker's listeners, routes, pools and counters."""
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, fd_channel: socket.socket | None = None
+        self,
+        loop: asyncio.AbstractEventLoop,
+        fd_channel: socket.socket | None = None,
+        connections: tuple[accepting.ConnectionTable, int] | None = None,
     ) -> None:
         self.loop = loop
         self.fd_channel = fd_channel
         """Where the parent's listening sockets come from; None: bind them here (SO_REUSEPORT)."""
         self.context = context.Context(loop)
         self.context.on_ejection = self._ejected
+        self.kept: dict[str, socket.socket] = {}
+        """The parent's listening sockets, by listener: a server is opened on a copy of each,
+        so it can be closed (this worker stops accepting) and opened again."""
+        if connections is not None:
+            table, index = connections
+            self.context.gate = accepting.AcceptGate(
+                table, index, loop, stop=self._stop_accepting, start=self._start_accepting
+            )
         self.table: routes.RouteTable | None = None
         self.listeners: dict[str, proxy.Listener] = {}
         self.upstreams: dict[str, upstream.Upstream] = {}
@@ -131,18 +150,54 @@ class Worker:
             else:
                 self._close_listener(listener)
                 del self.listeners[name]
+                kept = self.kept.pop(name, None)
+                if kept is not None:
+                    kept.close()
+        gate = self.context.gate
         for name, sock in new_sockets.items():
             listener = proxy.Listener(name, routings[name])
             sock.listen(BACKLOG)
             sock.setblocking(False)
-            listener.server = await self.loop.create_server(
+            if self.fd_channel is not None:
+                self.kept[name] = sock
+                if gate is None or gate.accepting:
+                    self._serve(listener, _copy(sock))
+            else:
+                self._serve(listener, sock)
+            self.listeners[name] = listener
+        self.table = table
+        if gate is not None:
+            gate.publish(len(self.context.clients))
+        return protocol.Applied(table.version, tuple(wanted))
+
+    def _serve(self, listener: proxy.Listener, sock: socket.socket) -> None:
+        """Accept on ``sock`` for ``listener`` (the server owns ``sock`` and closes it)."""
+        listener.server = _at_once(
+            self.loop.create_server(
                 functools.partial(proxy.ClientConnection, self.context, listener),
                 sock=sock,
                 backlog=BACKLOG,
             )
-            self.listeners[name] = listener
-        self.table = table
-        return protocol.Applied(table.version, tuple(wanted))
+        )
+
+    def _stop_accepting(self) -> None:
+        """Close this worker's servers; the shared sockets stay open, their queues intact.
+
+        Called from a connection's ``connection_made``, after the event loop handed over every
+        connection it accepted, so closing a server drops none (an open connection is not the
+        server's: it stays open).
+        """
+        for listener in self.listeners.values():
+            if listener.server is not None:
+                listener.server.close()
+                listener.server = None
+
+    def _start_accepting(self) -> None:
+        if self._shutting_down:
+            return
+        for name, listener in self.listeners.items():
+            if listener.server is None and name in self.kept:
+                self._serve(listener, _copy(self.kept[name]))
 
     def _compile(self, table: routes.RouteTable) -> dict[str, balancer.Routing]:
         ctx = self.context
@@ -272,9 +327,15 @@ class Worker:
         self._shutting_down = True
         ctx = self.context
         ctx.closing = True
+        if ctx.gate is not None:
+            ctx.gate.withdraw()
         for listener in self.listeners.values():
             if listener.server is not None:
                 listener.server.close()
+                listener.server = None
+        for kept in self.kept.values():
+            kept.close()
+        self.kept.clear()
         for client in list(ctx.clients):
             client.shut_down()
         deadline = context.clock() + timeout
@@ -288,6 +349,24 @@ class Worker:
             conn.transport.abort()
         await asyncio.sleep(0)
         self.stopped.set()
+
+
+def _copy(sock: socket.socket) -> socket.socket:
+    """A second descriptor of the same listening socket (closing it leaves ``sock`` open)."""
+    return socket.socket(fileno=os.dup(sock.fileno()))
+
+
+def _at_once(coroutine: Coroutine[Any, Any, asyncio.AbstractServer]) -> asyncio.AbstractServer:
+    """Run ``create_server`` on an open socket to its end now: it never waits on anything
+    there, and a worker that stops and starts accepting between two events must not leave a
+    window where a half-made server is neither open nor closed."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        server: asyncio.AbstractServer = done.value
+        return server
+    coroutine.close()
+    raise RuntimeError("create_server waited on an open socket")
 
 
 def _bind_listeners(fresh: list[tuple[str, routes.Listen]]) -> dict[str, socket.socket]:
@@ -362,14 +441,22 @@ def _update_settings(settings: context.Settings, table: routes.RouteTable) -> No
         setattr(settings, name, getattr(fresh, name))
 
 
-async def serve(channel_fd: int, fd_channel: int | None = None) -> None:
+async def serve(
+    channel_fd: int,
+    fd_channel: int | None = None,
+    connections: tuple[int, int] | None = None,
+) -> None:
     """Run a worker until it is told to stop or its parent goes away."""
     loop = asyncio.get_running_loop()
     fds = None
     if fd_channel is not None:
         fds = socket.socket(fileno=fd_channel)
         fds.settimeout(FD_WAIT_SECONDS)
-    worker = Worker(loop, fds)
+    shared = None
+    if connections is not None:
+        fd, index = connections
+        shared = (accepting.ConnectionTable.open(fd), index)
+    worker = Worker(loop, fds, shared)
     sock = socket.socket(fileno=channel_fd)
     reader, writer = await asyncio.open_unix_connection(sock=sock, limit=protocol.MAX_LINE + 1)
     loop.add_signal_handler(signal.SIGTERM, lambda: worker.context.spawn(worker.shutdown(30.0)))
@@ -410,13 +497,22 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         help="a Unix socket the parent sends the listening sockets over (else: bind them here)",
     )
+    parser.add_argument(
+        "--balance-fd",
+        type=int,
+        help="shared memory with every worker's count of client connections (see accepting.py)",
+    )
+    parser.add_argument("--balance-slot", type=int, help="this worker's slot in --balance-fd")
     parser.add_argument("--cpu", type=int, help="pin this worker to one CPU")
     args = parser.parse_args(argv)
+    if (args.balance_fd is None) != (args.balance_slot is None):
+        parser.error("--balance-fd and --balance-slot go together")
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
     logging.basicConfig(level=logging.INFO, format="%(name)s[%(process)d]: %(message)s")
-    uvloop.run(serve(args.channel_fd, args.fd_channel))
+    balance = None if args.balance_fd is None else (args.balance_fd, args.balance_slot)
+    uvloop.run(serve(args.channel_fd, args.fd_channel, balance))
     return 0
 
 
