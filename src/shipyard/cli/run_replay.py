@@ -121,7 +121,7 @@ def show(report: Mapping[str, Any], *, as_json: bool) -> int:
         print(f"[{job['name']}] ✓ job {job['conclusion']} (cached)", file=stream)
     print(f"✓ run {report['conclusion']} (replayed; logs in {report['run_dir']})", file=stream)
     if as_json:
-        click.echo(json.dumps(report, indent=2))
+        click.echo(json.dumps(report, indent=2 if sys.stdout.isatty() else None))
     return 0 if report["conclusion"] == "success" else 1
 
 
