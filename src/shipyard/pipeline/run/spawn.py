@@ -65,20 +65,22 @@ def start(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], output_fd: 
 
 
 def environment_list(env: Mapping[str, str]) -> list[bytes]:
-    """``KEY=value`` as bytes for each variable; each pair is encoded once per process."""
+    """``KEY=value`` as bytes for each variable; each pair is encoded once per process.
+
+    The lookups run in C (``map`` over the items); only pairs not seen before are encoded.
+    """
     pairs = _PAIRS
     if len(pairs) > _PAIRS_KEPT:
         pairs.clear()
-    found = []
-    for item in env.items():
-        encoded = pairs.get(item)
-        if encoded is None:
-            key, value = item
-            if "=" in key or "\0" in key or "\0" in value:
-                raise ValueError(f"illegal environment variable name or value: {key!r}")
-            encoded = pairs[item] = f"{key}={value}".encode("utf-8", "surrogateescape")
-        found.append(encoded)
-    return found
+    found: list[bytes | None] = list(map(pairs.get, env.items()))
+    if None in found:
+        for index, item in enumerate(env.items()):
+            if found[index] is None:
+                key, value = item
+                if "=" in key or "\0" in key or "\0" in value:
+                    raise ValueError(f"illegal environment variable name or value: {key!r}")
+                found[index] = pairs[item] = f"{key}={value}".encode("utf-8", "surrogateescape")
+    return found  # type: ignore[return-value]  # no None is left
 
 
 def _executables(program: str, path: str | None) -> tuple[bytes, ...]:
