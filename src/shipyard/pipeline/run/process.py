@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -30,24 +29,6 @@ A background child that keeps the pipe open (``server &``) would otherwise hold 
 
 KILL_GRACE = 2.5
 """Seconds between SIGINT, SIGTERM and SIGKILL when a process group is stopped."""
-
-_watcher_installed = False
-
-
-def install_child_watcher() -> None:
-    """Use pidfd to learn of child exits on Python 3.11 (3.12 does so by default).
-
-    The 3.11 default starts a thread per child, which costs about a third of a trivial step.
-    """
-    global _watcher_installed  # noqa: PLW0603 - one process-wide setting, set once
-    if _watcher_installed or sys.version_info >= (3, 12) or not hasattr(os, "pidfd_open"):
-        return
-    _watcher_installed = True
-    try:
-        watcher = asyncio.PidfdChildWatcher()
-        asyncio.set_child_watcher(watcher)
-    except (OSError, AttributeError, RuntimeError):  # pragma: no cover - old kernels
-        return
 
 
 class LineSplitter:
