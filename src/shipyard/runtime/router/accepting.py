@@ -111,6 +111,8 @@ class AcceptGate:
     def opened(self, count: int) -> None:
         """A client connection opened; ``count`` are open now."""
         self.count = count
+        if self.stopped:  # shutting down: it is closed at once, and the slot stays ABSENT
+            return
         self.table.slots[self.index] = count
         if self.accepting and over_share(count, self.table.fewest_other(self.index), self.slack):
             self.accepting = False
