@@ -10,9 +10,8 @@ from __future__ import annotations
 import gc
 import importlib
 import sys
+from pathlib import Path
 from typing import Any
-
-import click
 
 from shipyard import __version__
 from shipyard.core import errors
@@ -47,36 +46,50 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
-class LazyGroup(click.Group):
-    """A group that imports a subcommand's module only when it is invoked."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        entry = COMMANDS.get(cmd_name)
-        if entry is None:
-            return None
-        module = importlib.import_module(entry[0])
-        command = getattr(module, entry[1])
-        assert isinstance(command, click.Command)
-        return command
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
+_group: Any = None
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", "-V", prog_name="shipyard")
-def cli() -> None:
-    """Shipyard: CI pipelines, environments, deploys, security gates, flags and monitoring."""
+def group() -> Any:
+    """The ``shipyard`` click group (click is imported here, on first use)."""
+    global _group  # noqa: PLW0603 - built once per process, when a command needs click
+    if _group is not None:
+        return _group
+    import click
+
+    class LazyGroup(click.Group):
+        """A group that imports a subcommand's module only when it is invoked."""
+
+        def list_commands(self, ctx: click.Context) -> list[str]:
+            return sorted(COMMANDS)
+
+        def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+            entry = COMMANDS.get(cmd_name)
+            if entry is None:
+                return None
+            module = importlib.import_module(entry[0])
+            command = getattr(module, entry[1])
+            assert isinstance(command, click.Command)
+            return command
+
+        def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+            rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+    @click.version_option(__version__, "--version", "-V", prog_name="shipyard")
+    def cli() -> None:
+        """Shipyard: CI pipelines, environments, deploys, security gates, flags and monitoring."""
+
+    _group = cli
+    return cli
 
 
 def report(error: errors.ShipyardError) -> None:
     """Print an error as the one block a person reads."""
-    click.echo(f"error: {error.render()}", err=True)
+    sys.stdout.flush()
+    sys.stderr.write(f"error: {error.render()}\n")
+    sys.stderr.flush()
 
 
 def main(argv: list[str] | None = None) -> Any:
@@ -90,8 +103,17 @@ def main(argv: list[str] | None = None) -> Any:
 
 
 def _main(argv: list[str] | None) -> Any:
+    args = sys.argv[1:] if argv is None else argv
     try:
-        return cli.main(args=argv, prog_name="shipyard", standalone_mode=False)
+        if _fast(args):
+            return None
+    except errors.ShipyardError as error:
+        report(error)
+        sys.exit(error.exit_code)
+    import click
+
+    try:
+        return group().main(args=argv, prog_name="shipyard", standalone_mode=False)
     except errors.ShipyardError as error:
         report(error)
         sys.exit(error.exit_code)
@@ -103,3 +125,20 @@ def _main(argv: list[str] | None) -> Any:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
+
+
+def _fast(args: list[str]) -> bool:
+    """Answer ``--version`` and ``run --list`` without click (a third of their start-up).
+
+    Exactly these argument lists; any other (``--help`` included) goes through click, and the
+    answers are the same either way (tests/cli compare them).
+    """
+    if args in (["--version"], ["-V"]):
+        sys.stdout.write(f"shipyard, version {__version__}\n")
+        return True
+    if args == ["run", "--list"]:
+        from shipyard.cli import run_listing
+
+        sys.stdout.write(run_listing.list_text(Path.cwd()))
+        return True
+    return False

@@ -97,14 +97,6 @@ def _by_name(every: list[workflow.Workflow], target: str) -> list[workflow.Workf
     )
 
 
-def _repository_root(start: Path) -> Path:
-    """The nearest directory holding ``.git`` (no git process: --list must start fast)."""
-    for candidate in (start, *start.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return start
-
-
 def _default_event(chosen: workflow.Workflow) -> str:
     for event in ("push", "workflow_dispatch", "pull_request"):
         if event in chosen.on.events:
@@ -163,17 +155,8 @@ def run(
     start = Path(directory).resolve()
     if list_only:
         from shipyard.cli import run_listing
-        from shipyard.spec import workflow_summary
 
-        root = _repository_root(start)
-        summaries = [
-            workflow_summary.summarize(
-                path.read_text(encoding="utf-8", errors="replace"),
-                path=path.relative_to(root).as_posix(),
-            )
-            for path in discovery.find_workflow_files(root)
-        ]
-        click.echo(run_listing.listing(summaries), nl=False)
+        click.echo(run_listing.list_text(start), nl=False)
         return
     from shipyard.pipeline.run import repository
 

@@ -4,13 +4,35 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shipyard.core import errors
-from shipyard.spec import workflow_summary
+from shipyard.spec import discovery, workflow_summary
 
 if TYPE_CHECKING:
     from shipyard.spec import workflow
+
+
+def list_text(start: Path) -> str:
+    """``run --list`` for the repository holding ``start``: every workflow file, summarized."""
+    root = _repository_root(start)
+    summaries = [
+        workflow_summary.summarize(
+            path.read_text(encoding="utf-8", errors="replace"),
+            path=path.relative_to(root).as_posix(),
+        )
+        for path in discovery.find_workflow_files(root)
+    ]
+    return listing(summaries)
+
+
+def _repository_root(start: Path) -> Path:
+    """The nearest directory holding ``.git`` (no git process: --list must start fast)."""
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return start
 
 
 def listing(workflows: Sequence[workflow_summary.WorkflowSummary]) -> str:
