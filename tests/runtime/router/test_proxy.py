@@ -82,6 +82,34 @@ def test_forwarded_headers_added_and_hop_by_hop_dropped(
     assert "upgrade" not in response_headers
 
 
+def test_forwarded_headers_follow_each_request_host(
+    router: Router, backends: list[Backend]
+) -> None:
+    """The lines are kept per client address and Host: new connections from the same client
+    with another Host (or none), or naming a field in Connection, still get their own."""
+    port = free_port()
+    router.apply(route(("r1", 100, [backends[0].instance()]), port=port))
+    cases = [
+        ({"Host": "a.example", "Connection": "close"}, "a.example"),
+        ({"Host": "b.example:81", "Connection": "close, X-Gone", "X-Gone": "1"}, "b.example:81"),
+        ({"Host": "a.example"}, "a.example"),
+        ({"Host": "b.example:81", "Connection": "Keep-Alive"}, "b.example:81"),
+    ]
+    for sent, host in cases:
+        headers = {name.lower(): value for name, value in echo(port, headers=sent)["headers"]}
+        assert headers["x-forwarded-host"] == host
+        quoted = f'"{host}"' if ":" in host else host
+        assert headers["forwarded"] == f"for=127.0.0.1;host={quoted};proto=http"
+        assert "connection" not in headers
+        assert "x-gone" not in headers
+    answer = raw(port, b"GET /echo HTTP/1.0\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 200 "), answer
+    got = json.loads(answer.partition(b"\r\n\r\n")[2])
+    headers = {name.lower(): value for name, value in got["headers"]}
+    assert "x-forwarded-host" not in headers
+    assert headers["forwarded"] == "for=127.0.0.1;proto=http"
+
+
 def test_trusted_forwarded_headers_are_extended(router: Router, backends: list[Backend]) -> None:
     port = free_port()
     router.apply(route(("r1", 100, [backends[0].instance()]), port=port), trust_forwarded=True)

@@ -64,6 +64,8 @@ class Context:
         self.clients: set[shipyard.runtime.router.proxy.ClientConnection] = set()
         self.upstreams: set[shipyard.runtime.router.upstream.UpstreamConnection] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.forwarded: dict[tuple[str, bytes | None], bytes] = {}
+        """X-Forwarded-*/Forwarded lines by client address and Host (see ``proxy``)."""
         self.gate: shipyard.runtime.router.accepting.AcceptGate | None = None
         """Told each time a client connection opens or closes (workers sharing a queue)."""
         self.on_ejection: Any = None

@@ -1,8 +1,8 @@
 """The client side of the proxy: one protocol per client connection.
 
 :class:`ClientConnection` parses requests with llhttp (httptools) and builds each upstream head
-as it reads the header fields: hop-by-hop fields dropped, X-Forwarded-*/Forwarded added (the
-client's part of them computed once per connection), the route and the instance chosen. Each
+as it reads the header fields: hop-by-hop fields dropped, X-Forwarded-*/Forwarded added (built
+once per client address and Host, and kept by the worker), the route and the instance chosen. Each
 request becomes an :class:`~shipyard.runtime.router.exchange.Exchange`, served in order. No timer
 per request: deadlines are checked by the worker's sweep.
 """
@@ -23,6 +23,11 @@ _ParserUpgrade = httptools.HttpParserUpgrade
 
 LINGER_SECONDS = 2.0
 """After refusing a request mid-body, how long to read (and drop) the rest before closing."""
+
+FORWARDED_ENTRIES = 1024
+"""X-Forwarded-*/Forwarded lines a worker keeps, by client address and Host."""
+FORWARDED_HOST_BYTES = 256
+"""Longer Host values are not kept (a client chooses them)."""
 
 # What a connection is doing, for the deadline sweep.
 IDLE, HEAD, BUSY, LINGERING, TUNNEL, CLOSED = range(6)
@@ -86,7 +91,6 @@ class ClientConnection(asyncio.Protocol):
         "context",
         "deadline",
         "exchange",
-        "for_token",
         "fwd_host",
         "fwd_lines",
         "head_bytes",
@@ -94,6 +98,7 @@ class ClientConnection(asyncio.Protocol):
         "parser",
         "parsing",
         "paused",
+        "peer",
         "queue",
         "settings",
         "state",
@@ -101,7 +106,6 @@ class ClientConnection(asyncio.Protocol):
         "tunnel",
         "unattributed",
         "write_paused",
-        "xff",
     )
 
     def __init__(self, ctx: context.Context, listener: Listener) -> None:
@@ -123,15 +127,15 @@ class ClientConnection(asyncio.Protocol):
         self.head_bytes = 0
         self.fwd_host: bytes | None = b"\0"
         self.fwd_lines = b""
-        self.xff = b""
-        self.for_token = b""
+        self.peer = "unknown"
 
     # asyncio.Protocol ------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername")
-        self.xff, self.for_token = heads.forwarded_for(str(peer[0]) if peer else "unknown")
+        if peer:
+            self.peer = str(peer[0])
         ctx = self.context
         clients = ctx.clients
         clients.add(self)
@@ -322,17 +326,13 @@ class ClientConnection(asyncio.Protocol):
         counters.requests += 1
         counters.in_flight += 1
         if (
-            ex.connection is None
-            and ex.upgrade is None
-            and ex.incoming is None
-            and not ex.chunked
-            and ex.host == self.fwd_host
-        ):  # _upstream_head() for a plain request from a client already seen
+            ex.connection is None and ex.upgrade is None and ex.incoming is None and not ex.chunked
+        ):  # _upstream_head() for a plain request
             head = ex.head = b"%b %b HTTP/1.1\r\n%b%b\r\n" % (
                 method,
                 ex.url,
                 b"".join(ex.parts),
-                self.fwd_lines,
+                self.fwd_lines if ex.host == self.fwd_host else self._forwarded(ex.host),
             )
         else:
             head = ex.head = self._upstream_head(ex, method)
@@ -421,14 +421,32 @@ class ClientConnection(asyncio.Protocol):
         if ex.chunked:
             parts.append(b"Transfer-Encoding: chunked\r\n")
         host = ex.host
-        if ex.incoming is None and host == self.fwd_host:
+        if ex.incoming is not None:
+            xff, for_token = heads.forwarded_for(self.peer)
+            forwarded = heads.forwarded_lines(xff, for_token, host, ex.incoming)
+        elif host == self.fwd_host:
             forwarded = self.fwd_lines
         else:
-            forwarded = heads.forwarded_lines(self.xff, self.for_token, host, ex.incoming)
-            if ex.incoming is None:
-                self.fwd_host = host
-                self.fwd_lines = forwarded
+            forwarded = self._forwarded(host)
         return b"%b %b HTTP/1.1\r\n%b%b\r\n" % (method, ex.url, b"".join(parts), forwarded)
+
+    def _forwarded(self, host: bytes | None) -> bytes:
+        """The X-Forwarded-*/Forwarded lines for a request to ``host`` with none of its own to
+        extend; kept for the connection's next requests, and in the worker for the next
+        connections from the same address (most clients open many)."""
+        cache = self.context.forwarded
+        key = (self.peer, host)
+        lines = cache.get(key)
+        if lines is None:
+            xff, for_token = heads.forwarded_for(self.peer)
+            lines = heads.forwarded_lines(xff, for_token, host)
+            if host is None or len(host) <= FORWARDED_HOST_BYTES:
+                if len(cache) >= FORWARDED_ENTRIES:
+                    cache.clear()
+                cache[key] = lines
+        self.fwd_host = host
+        self.fwd_lines = lines
+        return lines
 
     # Serving exchanges in order -------------------------------------------------------------
 
