@@ -85,7 +85,8 @@ class Exchange:
         self.parts: list[bytes] = []
         self.header_bytes = 0
         self.host: bytes | None = None
-        self.connection: list[bytes] | None = None
+        self.connection: tuple[bytes, ...] | None = None
+        """The fields the Connection header names (None: no Connection header)."""
         self.upgrade: bytes | None = None
         self.incoming: list[bytes] | None = None
         self.chunked = False

@@ -48,6 +48,8 @@ _SPECIAL = {
     b"x-forwarded-host": _XFH,
     b"forwarded": _FORWARDED,
 }
+_STANDARD_TOKENS = frozenset((b"close", b"keep-alive", b"upgrade", b""))
+"""Connection tokens that name no field to drop."""
 
 
 class Refused(Exception):
@@ -159,8 +161,11 @@ class ClientConnection(asyncio.Protocol):
             self.tunnel = None
             conn.exchange = None
             conn.transport.close()
-        for ex in (self.exchange, *(self.queue or ())):
-            if ex is not None:
+        ex = self.exchange
+        if ex is not None:
+            ex.abandon()
+        if self.queue:
+            for ex in tuple(self.queue):
                 ex.abandon()
         self.exchange = None
         self.queue = None
@@ -263,8 +268,13 @@ class ClientConnection(asyncio.Protocol):
         elif kind == _CHUNKED:
             ex.chunked = True
         elif kind == _CONNECTION:
-            tokens = [t.strip().lower() for t in value.split(b",")]
-            ex.connection = tokens if ex.connection is None else ex.connection + tokens
+            lowered = value.lower()
+            if lowered in _STANDARD_TOKENS:  # "close", "keep-alive": names no other field
+                named: tuple[bytes, ...] = ()
+            else:
+                tokens = [t.strip() for t in lowered.split(b",")]
+                named = tuple(t for t in tokens if t not in _STANDARD_TOKENS)
+            ex.connection = named if ex.connection is None else ex.connection + named
         elif kind == _UPGRADE:
             ex.upgrade = value
         elif kind >= _XFF and settings.trust_forwarded:
@@ -326,7 +336,7 @@ class ClientConnection(asyncio.Protocol):
         counters.requests += 1
         counters.in_flight += 1
         if (
-            ex.connection is None and ex.upgrade is None and ex.incoming is None and not ex.chunked
+            not ex.connection and ex.upgrade is None and ex.incoming is None and not ex.chunked
         ):  # _upstream_head() for a plain request
             head = ex.head = b"%b %b HTTP/1.1\r\n%b%b\r\n" % (
                 method,
@@ -410,10 +420,9 @@ class ClientConnection(asyncio.Protocol):
 
     def _upstream_head(self, ex: exchange.Exchange, method: bytes) -> bytes:
         parts = ex.parts
-        if ex.connection is not None:
-            named = set(ex.connection) - {b"close", b"keep-alive", b"upgrade", b""}
-            if named:
-                parts = [p for p in parts if p.partition(b":")[0].lower() not in named]
+        if ex.connection:
+            named = set(ex.connection)
+            parts = [p for p in parts if p.partition(b":")[0].lower() not in named]
         if ex.upgrade is not None and self.parser.should_upgrade():
             parts.append(b"Connection: upgrade\r\nUpgrade: " + ex.upgrade + b"\r\n")
         else:
