@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from tests.e2e.conftest import shipyard
+from tests.procs import processes_with
 
 SECRET = "s3cr3t-Value-91"
 
@@ -143,20 +144,6 @@ jobs:
 """
 
 
-def _processes_with(text: str) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                if text.encode() in handle.read():
-                    found.append(int(entry))
-        except OSError:
-            continue
-    return found
-
-
 def test_ctrl_c_cancels_runs_always_steps_and_leaves_no_orphans(
     repo, home: Path, tmp_path: Path
 ) -> None:
@@ -178,8 +165,8 @@ def test_ctrl_c_cancels_runs_always_steps_and_leaves_no_orphans(
             assert time.monotonic() < deadline, "the step never started"
             assert child.poll() is None, child.communicate()
             time.sleep(0.05)
-        assert _processes_with(f"orphan-marker-{token}")
-        assert _processes_with(f"setsid-marker-{token}")
+        assert processes_with(f"orphan-marker-{token}")
+        assert processes_with(f"setsid-marker-{token}")
         child.send_signal(signal.SIGINT)
         stdout, stderr = child.communicate(timeout=30)
     finally:
@@ -192,8 +179,8 @@ def test_ctrl_c_cancels_runs_always_steps_and_leaves_no_orphans(
     assert steps == ["cancelled", "skipped", "success", "success"]
     assert "always ran after cancel" in stderr
     assert "cancelled() is true" in stderr
-    assert _processes_with(f"orphan-marker-{token}") == []
-    assert _processes_with(f"setsid-marker-{token}") == []
+    assert processes_with(f"orphan-marker-{token}") == []
+    assert processes_with(f"setsid-marker-{token}") == []
 
 
 FAIL_FAST = """

@@ -10,20 +10,7 @@ from pathlib import Path
 import pytest
 
 from shipyard.pipeline.run import process
-
-
-def _processes_with(marker: str) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                if marker.encode() in handle.read():
-                    found.append(int(entry))
-        except OSError:
-            continue
-    return found
+from tests.procs import processes_with
 
 
 def test_output_and_status_come_back(tmp_path: Path) -> None:
@@ -70,4 +57,4 @@ def test_cancelled_while_starting_leaves_no_process(tmp_path: Path, delay: float
             await task
 
     asyncio.run(main())
-    assert _processes_with(marker) == []
+    assert processes_with(marker) == []
