@@ -8,7 +8,9 @@ logged, warned, set, exported and added to PATH, so a test asserts exactly what 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -66,9 +68,17 @@ class RecordingIO:
             start_new_session=True,
         )
         assert process.stdout is not None
-        async for raw in process.stdout:
-            self.lines.append(raw.decode("utf-8", errors="replace").rstrip("\n"))
-        return await process.wait()
+        try:
+            async for raw in process.stdout:
+                self.lines.append(raw.decode("utf-8", errors="replace").rstrip("\n"))
+            return await process.wait()
+        except BaseException:
+            # Cancelled (a sibling probe failed, the test's loop is closing): as the runner
+            # does, stop the whole group and reap it, so no process outlives its test.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            await asyncio.shield(process.wait())
+            raise
 
     @property
     def text(self) -> str:
