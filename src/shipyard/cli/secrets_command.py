@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from shipyard.core import errors
+from shipyard.core import errors, files
 
 if TYPE_CHECKING:
     from shipyard.secrets import age_keys
@@ -177,10 +177,8 @@ def edit(environment: str, directory: str) -> None:
     with tempfile.TemporaryDirectory(prefix="shipyard-secrets-") as private:
         os.chmod(private, 0o700)
         path = Path(private) / f"{environment}.yaml"
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         before = sops_writer.plain_text(document)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(before)
+        files.create_private(path, before)
         while True:
             status = subprocess.call([*shlex.split(editor), str(path)])
             if status != 0:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyrage  # type: ignore[import-untyped]
 
-from shipyard.core import errors
+from shipyard.core import errors, files
 from shipyard.core.frozen import frozen
 
 KEY_ENV = "SHIPYARD_AGE_KEY"
@@ -111,14 +111,12 @@ def keygen(home: Path, name: str = "default") -> tuple[Path, str]:
     created = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     text = f"# created: {created}\n# public key: {public}\n{key}\n"
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        files.create_private(path, text)
     except FileExistsError:
         raise errors.UsageError(
             f"the key file {path} already exists",
             hint="pass --name to create another key, or use the existing one",
         ) from None
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
     return path, public
 
 

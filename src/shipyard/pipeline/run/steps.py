@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from shipyard import expressions
-from shipyard.core import errors
+from shipyard.core import errors, files
 from shipyard.pipeline.run import (
     events,
     github_context,
@@ -98,17 +97,6 @@ def render(
             return result if isinstance(result, str) else expressions.to_string(result)
         return value
     return expressions.to_string(value)
-
-
-def _write_private(path: Path, text: str) -> None:
-    """A new file only its owner can read (a rendered script may hold secrets)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    try:
-        data = memoryview(text.encode("utf-8"))
-        while data:
-            data = data[os.write(fd, data) :]
-    finally:
-        os.close(fd)
 
 
 class StatusView:
@@ -316,7 +304,7 @@ class StepRunner:
         command = shells.resolve(shell)
         path = scripts.directory(job.paths.temp) / f"{uuid.uuid4().hex}{command.extension}"
         cwd = self._working_directory(contexts)
-        _write_private(path, script)
+        files.create_private(path, script)
         try:
             return await process.run(
                 command.argv(str(path)),
