@@ -247,14 +247,10 @@ def _run(
                 "runs": reports,
             }
         )
-        click.echo(report_json(document))
+        from shipyard.cli import run_replay
+
+        click.echo(run_replay.report_json(document))
     return 1 if failed else 0
-
-
-def report_json(document: Any) -> str:
-    """The report indented for a terminal, on one line for a program (as `gh --json` does):
-    with ``indent`` json's encoder is the pure-Python one, several times slower."""
-    return json.dumps(document, indent=2 if sys.stdout.isatty() else None)
 
 
 def _add_environment(common: dict[str, Any], root: Path, environment: str | None) -> None:
