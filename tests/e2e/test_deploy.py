@@ -11,25 +11,27 @@ import pytest
 
 from tests.deploy.load import Load
 from tests.e2e.conftest import git
-from tests.server.harness import alive, api, cleanup, free_port, shipyard, wait_for, webapp_repo
+from tests.server.harness import (
+    alive,
+    api,
+    cleanup,
+    free_port,
+    shipyard,
+    wait_for,
+    webapp_repo,
+    webapp_service,
+)
 
-PROJECT = """\
-app: webapp
-services:
-  web:
-    build: python -m compileall -q webapp
-    run: exec python -m webapp
-    http: {{ health: /healthz }}
-    readiness: {{ http: /readyz, interval: 100ms, start_period: 8s }}
-    replicas: 2
-    stop_grace: 5s
-    env: {{ WEBAPP_DRAIN_SECONDS: 3, WEBAPP_ACCESS_LOG: 0 }}
+PROJECT = (
+    webapp_service(replicas=2, stop_grace="5s", drain_seconds=3)
+    + """\
 environments:
   staging:
     port: {port}
     config: {{ WEBAPP_VERSION: {version} }}
     deploy: {{ strategy: rolling, deadline: 10s, drain_timeout: 5s, keep_previous: 5m }}
 """
+)
 
 pytestmark = pytest.mark.slow
 

@@ -26,25 +26,19 @@ from tests.server.harness import (
     shipyard,
     wait_for,
     webapp_repo,
+    webapp_service,
 )
 
-PROJECT = """\
-app: webapp
-services:
-  web:
-    build: python -m compileall -q webapp
-    run: exec python -m webapp
-    http: {{ health: /healthz }}
-    readiness: {{ http: /readyz, interval: 100ms, start_period: 8s }}
-    replicas: 2
-    stop_grace: 5s
-    env: {{ WEBAPP_DRAIN_SECONDS: 8, WEBAPP_ACCESS_LOG: 0 }}
+PROJECT = (
+    webapp_service(replicas=2, stop_grace="5s", drain_seconds=8)
+    + """\
 environments:
   staging:
     port: {port}
     config: {{ WEBAPP_VERSION: {version} }}
     deploy: {{ strategy: canary, steps: [{{ weight: 50 }}], deadline: 10s, drain_timeout: 20s }}
 {extra}"""
+)
 
 pytestmark = pytest.mark.slow
 

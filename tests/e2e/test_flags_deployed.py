@@ -10,24 +10,17 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import git
-from tests.server.harness import cleanup, free_port, shipyard, wait_for, webapp_repo
+from tests.server.harness import cleanup, free_port, shipyard, wait_for, webapp_repo, webapp_service
 
-PROJECT = """\
-app: webapp
-services:
-  web:
-    build: python -m compileall -q webapp
-    run: exec python -m webapp
-    http: {{ health: /healthz }}
-    readiness: {{ http: /readyz, interval: 100ms, start_period: 8s }}
-    replicas: 1
-    stop_grace: 3s
-    env: {{ WEBAPP_DRAIN_SECONDS: 1, WEBAPP_ACCESS_LOG: 0 }}
+PROJECT = (
+    webapp_service(replicas=1, stop_grace="3s", drain_seconds=1)
+    + """\
 flags: flags.json
 environments:
   staging:
     port: {port}
 """
+)
 
 FLAGS = {
     "flags": {

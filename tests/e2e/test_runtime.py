@@ -24,19 +24,12 @@ from tests.server.harness import (
     shipyard,
     wait_for,
     webapp_repo,
+    webapp_service,
 )
 
-PROJECT = """\
-app: webapp
-services:
-  web:
-    build: python -m compileall -q webapp
-    run: exec python -m webapp
-    http: {{ health: /healthz }}
-    readiness: {{ http: /readyz, interval: 100ms, start_period: 8s }}
-    replicas: 2
-    stop_grace: 3s
-    env: {{ WEBAPP_DRAIN_SECONDS: 1, WEBAPP_ACCESS_LOG: 0 }}
+PROJECT = (
+    webapp_service(replicas=2, stop_grace="3s", drain_seconds=1)
+    + """\
 environments:
   staging:
     port: {staging}
@@ -47,6 +40,7 @@ environments:
   taken:
     port: {taken}
 """
+)
 
 pytestmark = pytest.mark.slow
 

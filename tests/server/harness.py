@@ -121,6 +121,26 @@ def cleanup(home: Path, env: Mapping[str, str] | None = None) -> Iterator[None]:
                 os.kill(pid, signal.SIGKILL)
 
 
+def webapp_service(*, replicas: int, stop_grace: str, drain_seconds: int) -> str:
+    """The ``app:`` and ``services:`` lines of a shipyard.yaml running the example app.
+
+    Braces are doubled: the result is the start of a ``str.format`` template, to which a test
+    adds its own ``environments:`` (and ``flags:``) with its ports as fields.
+    """
+    return (
+        "app: webapp\n"
+        "services:\n"
+        "  web:\n"
+        "    build: python -m compileall -q webapp\n"
+        "    run: exec python -m webapp\n"
+        "    http: {{ health: /healthz }}\n"
+        "    readiness: {{ http: /readyz, interval: 100ms, start_period: 8s }}\n"
+        f"    replicas: {replicas}\n"
+        f"    stop_grace: {stop_grace}\n"
+        f"    env: {{{{ WEBAPP_DRAIN_SECONDS: {drain_seconds}, WEBAPP_ACCESS_LOG: 0 }}}}\n"
+    )
+
+
 def webapp_repo(root: Path, project: str) -> Path:
     """A git repository holding the example app and ``project`` as its shipyard.yaml."""
     from tests.e2e.conftest import git
