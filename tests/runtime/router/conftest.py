@@ -147,6 +147,16 @@ def router() -> Iterator[Router]:
     started.stop()
 
 
+@pytest.fixture
+def two_workers() -> Iterator[Router]:
+    """A router of its own with two workers, for a test that kills, counts or fails them."""
+    router = Router(workers=2)
+    try:
+        yield router
+    finally:
+        router.stop()
+
+
 @pytest.fixture(scope="module")
 def backends() -> Iterator[list[Backend]]:
     started = [start_backend(f"web-{i}") for i in (1, 2, 3)]

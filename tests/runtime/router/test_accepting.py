@@ -79,67 +79,61 @@ def test_the_rule_and_the_table() -> None:
 
 def test_keep_alive_connections_opened_at_once_are_spread_over_the_workers(
     backends: list[Backend],
+    two_workers: Router,
 ) -> None:
-    router = Router(workers=2)
-    try:
-        port = free_port()
-        router.apply(route(("r1", 100, [backends[0].instance()]), port=port))
-        workers = router.worker_pids()
-        for _ in range(3):
-            socks = _burst(port, 50)
-            try:
-                owners = wait_for(lambda s=socks: _all_accepted(port, s, workers))
-                shares = sorted(owners.count(pid) for pid in workers)
-                # the slack (4) plus the connections accepted before a pause takes effect
-                assert 20 <= shares[0] <= shares[1] <= 30, shares
-                assert all(_ask(sock) == b"200" for sock in socks)
-            finally:
-                for sock in socks:
-                    sock.close()
-            wait_for(lambda: not _tcp_rows(port, "01"))
-    finally:
-        router.stop()
+    port = free_port()
+    two_workers.apply(route(("r1", 100, [backends[0].instance()]), port=port))
+    workers = two_workers.worker_pids()
+    for _ in range(3):
+        socks = _burst(port, 50)
+        try:
+            owners = wait_for(lambda s=socks: _all_accepted(port, s, workers))
+            shares = sorted(owners.count(pid) for pid in workers)
+            # the slack (4) plus the connections accepted before a pause takes effect
+            assert 20 <= shares[0] <= shares[1] <= 30, shares
+            assert all(_ask(sock) == b"200" for sock in socks)
+        finally:
+            for sock in socks:
+                sock.close()
+        wait_for(lambda: not _tcp_rows(port, "01"))
 
 
 def test_a_burst_of_short_connections_is_all_served_while_workers_stop_and_start(
     backends: list[Backend],
+    two_workers: Router,
 ) -> None:
-    router = Router(workers=2)
-    try:
-        port = free_port()
-        router.apply(route(("r1", 100, [backends[0].instance()]), port=port))
-        outcomes: dict[str, int] = {}
-        lock = threading.Lock()
-        deadline = time.monotonic() + 60.0
+    port = free_port()
+    two_workers.apply(route(("r1", 100, [backends[0].instance()]), port=port))
+    outcomes: dict[str, int] = {}
+    lock = threading.Lock()
+    deadline = time.monotonic() + 60.0
 
-        def client() -> None:
-            for _ in range(10):  # 50 clients x 10 connections, one request each
-                if time.monotonic() > deadline:
-                    outcome = "late"
-                else:
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                    try:
-                        conn.request("GET", "/echo", headers={"Connection": "close"})
-                        response = conn.getresponse()
-                        response.read()
-                        outcome = str(response.status)
-                    except OSError as exc:
-                        outcome = type(exc).__name__
-                    except http.client.HTTPException as exc:
-                        outcome = type(exc).__name__
-                    finally:
-                        conn.close()
-                with lock:
-                    outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    def client() -> None:
+        for _ in range(10):  # 50 clients x 10 connections, one request each
+            if time.monotonic() > deadline:
+                outcome = "late"
+            else:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                try:
+                    conn.request("GET", "/echo", headers={"Connection": "close"})
+                    response = conn.getresponse()
+                    response.read()
+                    outcome = str(response.status)
+                except OSError as exc:
+                    outcome = type(exc).__name__
+                except http.client.HTTPException as exc:
+                    outcome = type(exc).__name__
+                finally:
+                    conn.close()
+            with lock:
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
-        threads = [threading.Thread(target=client) for _ in range(50)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(90)
-        assert outcomes == {"200": 500}
-    finally:
-        router.stop()
+    threads = [threading.Thread(target=client) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(90)
+    assert outcomes == {"200": 500}
 
 
 def test_a_killed_worker_never_keeps_the_other_from_accepting(backends: list[Backend]) -> None:

@@ -100,134 +100,125 @@ def test_workers_share_one_listening_socket_and_both_accept(backends: list[Backe
 
 def test_a_worker_killed_is_replaced_on_the_same_socket_and_nothing_is_refused(
     backends: list[Backend],
+    two_workers: Router,
 ) -> None:
-    router = Router(workers=2)
-    try:
-        port = free_port()
-        router.apply(route(("r1", 100, [backends[0].instance()]), port=port))
-        (inode,) = _listening_inodes(port)
-        workers = router.worker_pids()
-        os.kill(workers[0], signal.SIGKILL)
-        statuses: dict[str, int] = {}
-        deadline = time.monotonic() + 1.0  # the replacement starts after 0.5 s
-        for _ in range(2000):
-            if time.monotonic() > deadline:
-                break
-            try:
-                outcome = str(get(port, "/echo")[0])
-            except ConnectionRefusedError:
-                outcome = "refused"
-            except (ConnectionResetError, http.client.RemoteDisconnected):
-                outcome = "reset"  # a connection the killed worker had accepted
-            statuses[outcome] = statuses.get(outcome, 0) + 1
-        assert "refused" not in statuses, statuses
-        assert statuses.get("200", 0) > 10, statuses
-        wait_for(lambda: len(router.worker_pids()) == 2 and workers[0] not in router.worker_pids())
-        (replacement,) = set(router.worker_pids()) - set(workers)
-        wait_for(lambda: inode in _socket_inodes(replacement))
-        assert _listening_inodes(port) == [inode]
-        assert all(get(port, "/echo")[0] == 200 for _ in range(10))
-    finally:
-        router.stop()
+    port = free_port()
+    two_workers.apply(route(("r1", 100, [backends[0].instance()]), port=port))
+    (inode,) = _listening_inodes(port)
+    workers = two_workers.worker_pids()
+    os.kill(workers[0], signal.SIGKILL)
+    statuses: dict[str, int] = {}
+    deadline = time.monotonic() + 1.0  # the replacement starts after 0.5 s
+    for _ in range(2000):
+        if time.monotonic() > deadline:
+            break
+        try:
+            outcome = str(get(port, "/echo")[0])
+        except ConnectionRefusedError:
+            outcome = "refused"
+        except (ConnectionResetError, http.client.RemoteDisconnected):
+            outcome = "reset"  # a connection the killed worker had accepted
+        statuses[outcome] = statuses.get(outcome, 0) + 1
+    assert "refused" not in statuses, statuses
+    assert statuses.get("200", 0) > 10, statuses
+    wait_for(
+        lambda: len(two_workers.worker_pids()) == 2 and workers[0] not in two_workers.worker_pids()
+    )
+    (replacement,) = set(two_workers.worker_pids()) - set(workers)
+    wait_for(lambda: inode in _socket_inodes(replacement))
+    assert _listening_inodes(port) == [inode]
+    assert all(get(port, "/echo")[0] == 200 for _ in range(10))
 
 
-def test_a_listener_left_out_of_the_table_is_closed(backends: list[Backend]) -> None:
-    router = Router(workers=2)
-    try:
-        kept, dropped = free_port(), free_port()
-        instance = backends[0].instance()
-        router.apply(
-            route(("r1", 100, [instance]), port=kept),
-            route(("r1", 100, [instance]), port=dropped, environment="production"),
-        )
-        assert get(dropped, "/echo")[0] == 200
-        router.apply(route(("r1", 100, [instance]), port=kept))
-        assert _listening_inodes(dropped) == []
-        assert _connect_refused(dropped)
-        assert _can_bind(dropped)
-        assert get(kept, "/echo")[0] == 200
-    finally:
-        router.stop()
+def test_a_listener_left_out_of_the_table_is_closed(
+    backends: list[Backend], two_workers: Router
+) -> None:
+    kept, dropped = free_port(), free_port()
+    instance = backends[0].instance()
+    two_workers.apply(
+        route(("r1", 100, [instance]), port=kept),
+        route(("r1", 100, [instance]), port=dropped, environment="production"),
+    )
+    assert get(dropped, "/echo")[0] == 200
+    two_workers.apply(route(("r1", 100, [instance]), port=kept))
+    assert _listening_inodes(dropped) == []
+    assert _connect_refused(dropped)
+    assert _can_bind(dropped)
+    assert get(kept, "/echo")[0] == 200
 
 
 def test_a_taken_port_refuses_the_table_and_opens_none_of_its_ports(
     backends: list[Backend],
+    two_workers: Router,
 ) -> None:
-    router = Router(workers=2)
-    try:
-        running, fresh = free_port(), free_port()
-        instance = backends[0].instance()
-        router.apply(route(("r1", 100, [instance]), port=running))
-        with socket.socket() as taken:
-            taken.bind(("127.0.0.1", 0))
-            taken.listen(1)
-            busy = taken.getsockname()[1]
-            with pytest.raises(errors.RouterRefused) as refused:
-                router.apply(
-                    route(("r1", 100, [instance]), port=running),
-                    route(("r1", 100, [instance]), port=fresh, environment="production"),
-                    route(("r1", 100, [instance]), port=busy, environment="preview"),
-                )
-        assert refused.value.code == "bind_failed"
-        assert refused.value.headline() == (
-            f"table.routes[2].port: cannot listen on 127.0.0.1:{busy}: Address already in use"
-        )
-        assert router.client.ping().version == router.version - 1
-        assert _connect_refused(fresh)
-        assert _can_bind(fresh)
-        assert get(running, "/echo")[0] == 200
-    finally:
-        router.stop()
+    running, fresh = free_port(), free_port()
+    instance = backends[0].instance()
+    two_workers.apply(route(("r1", 100, [instance]), port=running))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        busy = taken.getsockname()[1]
+        with pytest.raises(errors.RouterRefused) as refused:
+            two_workers.apply(
+                route(("r1", 100, [instance]), port=running),
+                route(("r1", 100, [instance]), port=fresh, environment="production"),
+                route(("r1", 100, [instance]), port=busy, environment="preview"),
+            )
+    assert refused.value.code == "bind_failed"
+    assert refused.value.headline() == (
+        f"table.routes[2].port: cannot listen on 127.0.0.1:{busy}: Address already in use"
+    )
+    assert two_workers.client.ping().version == two_workers.version - 1
+    assert _connect_refused(fresh)
+    assert _can_bind(fresh)
+    assert get(running, "/echo")[0] == 200
 
 
 def test_a_table_a_worker_fails_is_rolled_back_and_its_new_ports_closed(
     backends: list[Backend],
+    two_workers: Router,
 ) -> None:
-    router = Router(workers=2)
-    try:
-        running, fresh = free_port(), free_port()
-        instance = backends[0].instance()
-        router.apply(route(("r1", 100, [instance]), port=running))
-        applied = router.version
-        (inode,) = _listening_inodes(running)
-        workers = router.worker_pids()
-        os.kill(workers[0], signal.SIGKILL)  # it cannot apply the next table
-        with pytest.raises(errors.RouterRefused) as refused:
-            router.apply(
-                route(("r1", 100, [instance]), port=running),
-                route(("r1", 100, [instance]), port=fresh, environment="production"),
-            )
-        assert refused.value.code == "worker_failed"
-        assert router.client.ping().version == applied
-        assert _connect_refused(fresh)
-        assert _can_bind(fresh)
-        assert get(running, "/echo")[0] == 200  # the surviving worker, on the running table
-        wait_for(lambda: len(router.worker_pids()) == 2 and workers[0] not in router.worker_pids())
-        (replacement,) = set(router.worker_pids()) - set(workers)
-        wait_for(lambda: inode in _socket_inodes(replacement))
-        router.apply(
+    running, fresh = free_port(), free_port()
+    instance = backends[0].instance()
+    two_workers.apply(route(("r1", 100, [instance]), port=running))
+    applied = two_workers.version
+    (inode,) = _listening_inodes(running)
+    workers = two_workers.worker_pids()
+    os.kill(workers[0], signal.SIGKILL)  # it cannot apply the next table
+    with pytest.raises(errors.RouterRefused) as refused:
+        two_workers.apply(
             route(("r1", 100, [instance]), port=running),
             route(("r1", 100, [instance]), port=fresh, environment="production"),
         )
-        assert get(fresh, "/echo")[0] == 200
-        assert _listening_inodes(running) == [inode]
-    finally:
-        router.stop()
+    assert refused.value.code == "worker_failed"
+    assert two_workers.client.ping().version == applied
+    assert _connect_refused(fresh)
+    assert _can_bind(fresh)
+    assert get(running, "/echo")[0] == 200  # the surviving worker, on the running table
+    wait_for(
+        lambda: len(two_workers.worker_pids()) == 2 and workers[0] not in two_workers.worker_pids()
+    )
+    (replacement,) = set(two_workers.worker_pids()) - set(workers)
+    wait_for(lambda: inode in _socket_inodes(replacement))
+    two_workers.apply(
+        route(("r1", 100, [instance]), port=running),
+        route(("r1", 100, [instance]), port=fresh, environment="production"),
+    )
+    assert get(fresh, "/echo")[0] == 200
+    assert _listening_inodes(running) == [inode]
 
 
-def test_a_first_table_a_worker_fails_leaves_no_port_open(backends: list[Backend]) -> None:
-    router = Router(workers=2)
-    try:
-        port = free_port()
-        os.kill(router.worker_pids()[0], signal.SIGKILL)
-        with pytest.raises(errors.RouterRefused) as refused:
-            router.apply(route(("r1", 100, [backends[0].instance()]), port=port))
-        assert refused.value.code == "worker_failed"
-        assert router.client.ping().version == 0
-        assert _listening_inodes(port) == []
-        assert _connect_refused(port)
-    finally:
-        router.stop()
+def test_a_first_table_a_worker_fails_leaves_no_port_open(
+    backends: list[Backend], two_workers: Router
+) -> None:
+    port = free_port()
+    os.kill(two_workers.worker_pids()[0], signal.SIGKILL)
+    with pytest.raises(errors.RouterRefused) as refused:
+        two_workers.apply(route(("r1", 100, [backends[0].instance()]), port=port))
+    assert refused.value.code == "worker_failed"
+    assert two_workers.client.ping().version == 0
+    assert _listening_inodes(port) == []
+    assert _connect_refused(port)
 
 
 def test_reuse_port_gives_each_worker_its_own_socket(backends: list[Backend]) -> None:
