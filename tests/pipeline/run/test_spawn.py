@@ -86,6 +86,44 @@ def test_a_program_found_on_the_steps_path(way: str, tmp_path: Path) -> None:
     assert (code, text) == (0, f"hello from {tool}\n")
 
 
+def test_path_entries_without_an_executable_of_that_name_are_passed_over(
+    way: str, tmp_path: Path
+) -> None:
+    plain, folder, tools = tmp_path / "plain", tmp_path / "folder", tmp_path / "tools"
+    for directory in (plain, folder, tools):
+        directory.mkdir()
+    (plain / "hello-tool").write_text("#!/bin/sh\necho not executable\n")
+    (folder / "hello-tool").mkdir()
+    tool = tools / "hello-tool"
+    tool.write_text("#!/bin/sh\necho hello from $0\n")
+    tool.chmod(0o755)
+    path = f"{tmp_path / 'missing'}:{plain}:{folder}:{tools}:/usr/bin:/bin"
+    code, text = run(["hello-tool"], tmp_path, {"PATH": path})
+    assert (code, text) == (0, f"hello from {tool}\n")
+
+
+def test_a_program_is_looked_up_again_for_every_start(way: str, tmp_path: Path) -> None:
+    early, late = tmp_path / "early", tmp_path / "late"
+    for directory in (early, late):
+        directory.mkdir()
+        tool = directory / "which-tool"
+        tool.write_text(f"#!/bin/sh\necho {directory.name}\n")
+    (late / "which-tool").chmod(0o755)
+    env = {"PATH": f"{early}:{late}:/usr/bin:/bin"}
+    assert run(["which-tool"], tmp_path, env) == (0, "late\n")
+    (early / "which-tool").chmod(0o755)  # a step made it executable: the next step finds it
+    assert run(["which-tool"], tmp_path, env) == (0, "early\n")
+
+
+def test_a_program_only_found_without_execute_permission_is_permission_denied(
+    way: str, tmp_path: Path
+) -> None:
+    (tmp_path / "hello-tool").write_text("echo hi\n")
+    with pytest.raises(PermissionError):
+        path = f"{tmp_path / 'missing'}:{tmp_path}:{tmp_path / 'missing-too'}"
+        spawn.start(["hello-tool"], cwd=tmp_path, env={"PATH": path}, output_fd=1)
+
+
 def test_a_missing_program_raises_file_not_found(way: str, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         spawn.start(["no-such-program-here"], cwd=tmp_path, env={"PATH": "/usr/bin"}, output_fd=1)
