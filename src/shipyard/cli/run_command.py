@@ -7,9 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import click
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from shipyard.cli import pairs
 from shipyard.core import errors
@@ -104,32 +102,139 @@ def _default_event(chosen: workflow.Workflow) -> str:
     return next(iter(chosen.on.events), "push")
 
 
-@click.command()
-@click.argument("target", required=False, metavar="[WORKFLOW]")
-@click.option("-C", "--directory", default=".", help="Repository to run (default: here).")
-@click.option("--event", "event_name", help="Event that triggers the run (default: push).")
-@click.option("--event-path", help="JSON file with the event payload.")
-@click.option("--ref", help="Branch, tag or commit to run (default: HEAD).")
-@click.option("--input", "inputs", multiple=True, metavar="K=V", help="workflow_dispatch input.")
-@click.option("--job", "jobs", multiple=True, metavar="ID", help="Run only this job (and needs).")
-@click.option("--matrix", "matrix", multiple=True, metavar="K=V", help="Only these combinations.")
-@click.option("--secret", "secret_values", multiple=True, metavar="K[=V]", help="A secret.")
-@click.option("--secret-file", "secret_files", multiple=True, help="A KEY=VALUE file of secrets.")
-@click.option("--var", "variables", multiple=True, metavar="K=V", help="A `vars` value.")
-@click.option(
-    "--environment", metavar="ENV", help="Give jobs ENV's secrets and vars (.shipyard/secrets)."
+class _Option(NamedTuple):
+    """One option of ``shipyard run``: its flags, its parameter and how it takes a value."""
+
+    flags: tuple[str, ...]
+    name: str
+    kind: str
+    """``value`` (one string), ``many`` (repeatable), ``flag`` or ``count`` (an integer >= 1)."""
+    help: str
+    metavar: str | None = None
+    default: str | None = None
+
+
+OPTIONS: tuple[_Option, ...] = (
+    _Option(
+        ("-C", "--directory"),
+        "directory",
+        "value",
+        "Repository to run (default: here).",
+        default=".",
+    ),
+    _Option(("--event",), "event_name", "value", "Event that triggers the run (default: push)."),
+    _Option(("--event-path",), "event_path", "value", "JSON file with the event payload."),
+    _Option(("--ref",), "ref", "value", "Branch, tag or commit to run (default: HEAD)."),
+    _Option(("--input",), "inputs", "many", "workflow_dispatch input.", "K=V"),
+    _Option(("--job",), "jobs", "many", "Run only this job (and needs).", "ID"),
+    _Option(("--matrix",), "matrix", "many", "Only these combinations.", "K=V"),
+    _Option(("--secret",), "secret_values", "many", "A secret.", "K[=V]"),
+    _Option(("--secret-file",), "secret_files", "many", "A KEY=VALUE file of secrets."),
+    _Option(("--var",), "variables", "many", "A `vars` value.", "K=V"),
+    _Option(
+        ("--environment",),
+        "environment",
+        "value",
+        "Give jobs ENV's secrets and vars (.shipyard/secrets).",
+        "ENV",
+    ),
+    _Option(("--env-file",), "env_files", "many", "A KEY=VALUE file for every step."),
+    _Option(("--label-map",), "label_map", "many", "Map labels.", "LABEL=local"),
+    _Option(("--jobs",), "parallel", "count", "Jobs at once (default: CPUs)."),
+    _Option(("--dry-run",), "dry_run", "flag", "Print the planned job graph; run nothing."),
+    _Option(("--list",), "list_only", "flag", "List workflows and their jobs."),
+    _Option(("--json",), "as_json", "flag", "Write the run report to standard output."),
+    _Option(
+        ("--no-cache",), "no_cache", "flag", "Run every job; do not replay from the job cache."
+    ),
+    _Option(
+        ("--explain-cache",), "explain_cache", "flag", "Say why each job missed the job cache."
+    ),
 )
-@click.option("--env-file", "env_files", multiple=True, help="A KEY=VALUE file for every step.")
-@click.option("--label-map", "label_map", multiple=True, metavar="LABEL=local", help="Map labels.")
-@click.option(
-    "--jobs", "parallel", type=click.IntRange(min=1), help="Jobs at once (default: CPUs)."
-)
-@click.option("--dry-run", is_flag=True, help="Print the planned job graph; run nothing.")
-@click.option("--list", "list_only", is_flag=True, help="List workflows and their jobs.")
-@click.option("--json", "as_json", is_flag=True, help="Write the run report to standard output.")
-@click.option("--no-cache", is_flag=True, help="Run every job; do not replay from the job cache.")
-@click.option("--explain-cache", is_flag=True, help="Say why each job missed the job cache.")
-def run(
+"""The options, in the order ``--help`` lists them: the one table both parsers are built from."""
+
+
+def __getattr__(name: str) -> Any:
+    """``run``, the click command, is built on first use: ``parse`` needs no click."""
+    if name != "run":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import click
+
+    command: Any = execute
+    for option in reversed(OPTIONS):
+        settings: dict[str, Any] = {"help": option.help}
+        if option.metavar is not None:
+            settings["metavar"] = option.metavar
+        if option.default is not None:
+            settings["default"] = option.default
+        if option.kind == "flag":
+            settings["is_flag"] = True
+        elif option.kind == "many":
+            settings["multiple"] = True
+        elif option.kind == "count":
+            settings["type"] = click.IntRange(min=1)
+        command = click.option(*option.flags, option.name, **settings)(command)
+    command = click.argument("target", required=False, metavar="[WORKFLOW]")(command)
+    built = click.command(name="run")(command)
+    globals()["run"] = built
+    return built
+
+
+def parse(args: Sequence[str]) -> dict[str, Any] | None:
+    """The parameters click would give ``execute`` for ``args``; None for anything unusual.
+
+    The common command lines (``shipyard run``, ``run ci.yml --json --jobs 4``, ...) are parsed
+    here, without importing click, which is a tenth of a short run's start-up. ``--help``, a
+    mistake, a value that looks like an option: None, and click parses (and explains) them.
+    """
+    by_flag = {flag: option for option in OPTIONS for flag in option.flags}
+    params: dict[str, Any] = {"target": None}
+    for option in OPTIONS:
+        params[option.name] = {"many": (), "flag": False}.get(option.kind, option.default)
+    rest = list(args)
+    while rest:
+        token = rest.pop(0)
+        if not token.startswith("-") or token == "-":
+            if params["target"] is not None:
+                return None
+            params["target"] = token
+            continue
+        flag, equals, value = token.partition("=") if token.startswith("--") else (token, "", "")
+        found = by_flag.get(flag)
+        if found is None:
+            return None
+        if found.kind == "flag":
+            if equals:
+                return None
+            params[found.name] = True
+            continue
+        if not equals:
+            if not rest or rest[0].startswith("-"):
+                return None
+            value = rest.pop(0)
+        if found.kind == "many":
+            params[found.name] = (*params[found.name], value)
+        elif found.kind == "count":
+            if not value.isascii() or not value.isdigit() or int(value) < 1:
+                return None
+            params[found.name] = int(value)
+        else:
+            params[found.name] = value
+    return params
+
+
+def _echo(text: str, *, end: str = "\n") -> None:
+    sys.stdout.write(text + end)
+    sys.stdout.flush()
+
+
+def _warn(text: str) -> None:
+    sys.stdout.flush()
+    sys.stderr.write(f"warning: {text}\n")
+    sys.stderr.flush()
+
+
+def execute(
     target: str | None,
     directory: str,
     event_name: str | None,
@@ -156,7 +261,7 @@ def run(
     if list_only:
         from shipyard.cli import run_listing
 
-        click.echo(run_listing.list_text(start), nl=False)
+        _echo(run_listing.list_text(start), end="")
         return
     from shipyard.pipeline.run import repository
 
@@ -180,7 +285,7 @@ def run(
 
         given = pairs.key_values(inputs, "--input", "name=value")
         for item in chosen:
-            click.echo(run_listing.plan_text(item, jobs, given, event))
+            _echo(run_listing.plan_text(item, jobs, given, event))
         return
     sys.exit(_run(chosen, event, repo, locals(), run_key))
 
@@ -249,7 +354,7 @@ def _run(
         )
         from shipyard.cli import run_replay
 
-        click.echo(run_replay.report_json(document))
+        _echo(run_replay.report_json(document))
     return 1 if failed else 0
 
 
@@ -267,17 +372,16 @@ def _add_environment(common: dict[str, Any], root: Path, environment: str | None
         common["variables"] = {**found.vars, **common["variables"]}
     for name, value in common["secrets"].items():
         if value.strip() and len(value.strip()) < masking.MIN_MASKED_LENGTH:
-            click.echo(
-                f"warning: secret `{name}` is shorter than {masking.MIN_MASKED_LENGTH} "
-                "characters and is not masked",
-                err=True,
+            _warn(
+                f"secret `{name}` is shorter than {masking.MIN_MASKED_LENGTH} "
+                "characters and is not masked"
             )
     load = run_contexts.loader(root, home=home)
 
     def for_job(name: str) -> tuple[dict[str, str], dict[str, str]]:
         found = load(name)
         for warning in found.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            _warn(warning)
         return found.secrets, found.vars
 
     common["environment_loader"] = for_job

@@ -15,8 +15,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import click
-
 from shipyard.pipeline.run import repository, runcache
 from shipyard.spec import discovery, workflow_summary
 
@@ -121,7 +119,8 @@ def show(report: Mapping[str, Any], *, as_json: bool) -> int:
         print(f"[{job['name']}] ✓ job {job['conclusion']} (cached)", file=stream)
     print(f"✓ run {report['conclusion']} (replayed; logs in {report['run_dir']})", file=stream)
     if as_json:
-        click.echo(report_json(report))
+        sys.stdout.write(report_json(report) + "\n")
+        sys.stdout.flush()
     return 0 if report["conclusion"] == "success" else 1
 
 
