@@ -84,23 +84,7 @@ def environment_list(env: Mapping[str, str]) -> list[bytes]:
 
 
 def _executables(program: str, path: str | None) -> tuple[bytes, ...]:
-    """Where ``program`` is: the first executable file of that name along PATH, found here.
-
-    The child's ``execve`` is given that one path, not every directory of PATH to try in turn:
-    each failed ``execve`` would cost its time in the window where the parent waits for the
-    child to exec. When no directory has it, every candidate goes to the child, which then fails
-    as ``Popen`` does (with the error of the last candidate that existed).
-    """
-    candidates = _candidates(program, path)
-    if len(candidates) > 1:
-        for candidate in candidates:
-            if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
-                return (candidate,)
-    return candidates
-
-
-def _candidates(program: str, path: str | None) -> tuple[bytes, ...]:
-    """Where ``program`` may be, in PATH order, as Popen searches."""
+    """Where ``program`` may be, in PATH order, as Popen searches (execve tries each)."""
     key = (program, path)
     found = _EXECUTABLES.get(key)
     if found is None:
