@@ -123,3 +123,63 @@ def test_refuses_what_it_does_not_build() -> None:
         @frozen
         class NoInit:
             x: int = field(init=False, default=0)
+
+
+def test_fields_are_what_dataclass_makes_of_them() -> None:
+    ours, theirs = dataclasses.fields(Point), dataclasses.fields(Reference)
+    described = [
+        (f.name, f.type, f.default, f.default_factory, f.init, f.repr, f.compare, f.hash, f.kw_only)
+        for f in ours
+    ]
+    expected = [
+        (f.name, f.type, f.default, f.default_factory, f.init, f.repr, f.compare, f.hash, f.kw_only)
+        for f in theirs
+    ]
+    assert described == expected
+    assert Point.__slots__ == Reference.__slots__ == ("x", "y", "tags", "secret", "note")
+    assert "x" not in vars(Point) or not isinstance(vars(Point)["x"], int)  # a slot, not a default
+
+
+def test_a_subclass_adds_its_fields_after_its_bases() -> None:
+    @frozen
+    class Base:
+        a: int
+        b: str = "b"
+
+    @frozen
+    class Child(Base):
+        c: str = "c"
+
+    child = Child(1)
+    assert [f.name for f in dataclasses.fields(child)] == ["a", "b", "c"]
+    assert (child.a, child.b, child.c) == (1, "b", "c")
+    assert Child.__slots__ == ("c",)
+    assert child == Child(1) and child != Base(1)
+    assert not hasattr(child, "__dict__")
+
+
+def test_class_variables_are_not_fields() -> None:
+    from typing import ClassVar
+
+    @frozen
+    class Counted:
+        limit: ClassVar[int] = 3
+        value: int
+
+    assert [f.name for f in dataclasses.fields(Counted)] == ["value"]
+    assert Counted.limit == 3 and Counted(1).value == 1
+
+
+def test_mistakes_are_refused_as_dataclass_refuses_them() -> None:
+    with pytest.raises(ValueError, match="mutable default <class 'list'> for field items"):
+
+        @frozen
+        class Mutable:
+            items: list[str] = []  # noqa: RUF012 - the mistake under test
+
+    with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
+
+        @frozen
+        class Order:
+            a: int = 0
+            b: int  # a field without a default after one with
