@@ -19,7 +19,7 @@ import hashlib
 import json
 import re
 import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,11 @@ from shipyard.spec import workflow
 _SECRET_REFERENCE = re.compile(r"secrets\s*(\.|\[)\s*'?(?!github_token\b)", re.IGNORECASE)
 _RUN_SPECIFIC = re.compile(r"github\s*\.\s*(run_id|run_number|run_attempt)\b", re.IGNORECASE)
 _COMMIT_SPECIFIC = re.compile(r"\bsha\b|github\s*\.\s*event\b|GITHUB_EVENT_PATH", re.IGNORECASE)
-"""A job that mentions these sees the commit id or the event: both then belong in its key.
-Otherwise the commit's files stand for the commit, so a new commit with the same files hits."""
+r"""A job that mentions these sees the commit id or the event: both then belong in its key.
+Otherwise the commit's files stand for the commit, so a new commit with the same files hits.
+
+The three are searched for in the job's strings joined by NULs, which none of them can match
+across (``\s`` and ``\w`` match no NUL), so one search stands for one per string."""
 
 
 @frozen
@@ -72,11 +75,15 @@ def _field_names(kind: type) -> tuple[str, ...] | None:
     return names
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
     """A model as plain data without its source positions."""
-    if isinstance(value, str | int | float | bool | None):
+    kind = type(value)
+    if kind in _SCALARS:
         return value
-    names = _field_names(type(value))
+    names = _FIELD_NAMES[kind] if kind in _FIELD_NAMES else _field_names(kind)
     if names is not None:
         return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, Mapping):
@@ -86,15 +93,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _strings(value: Any) -> Iterable[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _strings(item)
+def _strings(value: Any) -> list[str]:
+    """Every string in plain data, in no particular order."""
+    found: list[str] = []
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return found
 
 
 def settings_for(spec: workflow.Workflow, job: workflow.Job) -> workflow.CacheSettings:
@@ -107,7 +118,8 @@ class _JobFacts:
     """What the key needs from a job's definition; the same for every matrix combination."""
 
     definition: Any
-    texts: tuple[str, ...]
+    text: str
+    """Every string of the job's definition and of the workflow's env, joined by NULs."""
 
 
 _facts: dict[tuple[int, str], _JobFacts] = {}
@@ -123,7 +135,7 @@ def _job_facts(spec: workflow.Workflow, job: workflow.Job) -> _JobFacts:
                 "workflow_env": plain_env,
                 "defaults": _plain(spec.defaults),
             },
-            texts=(*_strings(plain_job), *_strings(plain_env)),
+            text="\0".join([*_strings(plain_job), *_strings(plain_env)]),
         )
         _facts[(id(spec), job.id)] = known
     return known
@@ -138,10 +150,10 @@ def refusal(spec: workflow.Workflow, job: workflow.Job) -> Uncacheable | None:
         return Uncacheable("it calls a reusable workflow (its jobs are cached one by one)")
     if job.environment is not None:
         return Uncacheable("it deploys to an environment")
-    texts = _job_facts(spec, job).texts
-    if any(_RUN_SPECIFIC.search(text) for text in texts):
+    text = _job_facts(spec, job).text
+    if _RUN_SPECIFIC.search(text):
         return Uncacheable("it reads github.run_id, run_number or run_attempt")
-    if not settings.secrets and any(_SECRET_REFERENCE.search(text) for text in texts):
+    if not settings.secrets and _SECRET_REFERENCE.search(text):
         return Uncacheable("it uses secrets (opt in with x-shipyard: {cache: {secrets: true}})")
     return None
 
@@ -216,7 +228,7 @@ def compute(
         return Uncacheable("the repository is not a git repository with a commit")
     identity = _digest({"workflow": spec.path, "job": job.id, "matrix": matrix})
     facts = _job_facts(spec, job)
-    if not any(_COMMIT_SPECIFIC.search(text) for text in facts.texts):
+    if not _COMMIT_SPECIFIC.search(facts.text):
         values = {k: v for k, v in values.items() if k not in {"event", "sha"}}
     components = {
         "definition": _digest({**facts.definition, "matrix": matrix, "strategy": strategy}),
