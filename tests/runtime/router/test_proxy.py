@@ -339,3 +339,44 @@ def test_100_continue_reaches_the_client(router: Router, backends: list[Backend]
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 200 X\r\n")
     assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["body_length"] == 5
+
+
+def test_the_last_response_and_the_close_arrive_together(
+    router: Router, backends: list[Backend]
+) -> None:
+    # A response the router closes the connection after leaves in the same TCP segment as the
+    # FIN: once the client can read the response's last byte, the end of the connection is
+    # there too (a FIN sent on its own comes a moment later). A download's last bytes come
+    # from the instance in a read of their own, after the head.
+    port = free_port()
+    router.apply(route(("r1", 100, [backends[0].instance()]), port=port))
+    targets = [f"/echo?n={n}" for n in range(50)] + ["/download?size=300000"] * 5
+    ends = []
+    for target in targets:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            head = _read_to_the_last_byte(sock)
+            assert head.startswith(b"HTTP/1.1 200 ")
+            assert b"\r\nConnection: close" in head
+            sock.setblocking(False)
+            try:
+                ends.append(sock.recv(65536))
+            except BlockingIOError:
+                ends.append(None)  # the FIN has not come yet
+    assert ends == [b""] * len(targets)
+
+
+def _read_to_the_last_byte(sock: socket.socket) -> bytes:
+    """Read a response with a Content-Length up to its last byte, not beyond; its head."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(head.lower().split(b"\r\ncontent-length:")[1].split(b"\r\n")[0])
+    while len(body) < length:
+        chunk = sock.recv(length - len(body))
+        assert chunk
+        body += chunk
+    return head

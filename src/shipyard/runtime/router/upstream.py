@@ -5,11 +5,17 @@ A response head is found in the bytes as they came (llhttp validates and frames 
 only where it must be, and written to the client with whatever body bytes came with it in one
 write; body bytes after that are passed on as they arrive, chunked framing included, so a body is
 never buffered whole. Only an HTTP/1.0 client gets a de-chunked body.
+
+When the client connection closes after a response, the response's last bytes and the
+connection's FIN leave in one TCP segment (see :func:`cork`): one segment fewer to send, and to
+wake the client for, per request of a client that does not keep its connection.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import socket
 from typing import TYPE_CHECKING
 
 import httptools
@@ -32,6 +38,26 @@ HEAD, BODY, TUNNEL = 0, 1, 2
 _ResponseParser = httptools.HttpResponseParser
 _ParserError = httptools.HttpParserError
 _ParserUpgrade = httptools.HttpParserUpgrade
+
+_TCP_CORK: int | None = getattr(socket, "TCP_CORK", None)  # Linux only
+_setsockopt = ctypes.CDLL(None, use_errno=True).setsockopt if _TCP_CORK is not None else None
+_ON = ctypes.c_int(1)
+
+
+def cork(transport: asyncio.BaseTransport) -> None:
+    """Hold back what is written to ``transport`` from now on until it is closed, so the last
+    bytes go out with the FIN in one segment (TCP_CORK; closing or shutting down the socket
+    sends what it holds at once). Only for a connection about to close: corked, a response
+    that does not fill a segment would wait up to 200 ms.
+
+    One system call through libc: ``socket.setsockopt`` needs a socket object, and making one
+    for uvloop's transport costs two more (each ``getsockname``), which ate most of the gain.
+    """
+    if _setsockopt is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:  # failures (the socket just closed) change nothing: not checked
+        _setsockopt(sock.fileno(), socket.IPPROTO_TCP, _TCP_CORK, ctypes.byref(_ON), 4)
 
 
 class Upstream:
@@ -331,7 +357,10 @@ class UpstreamConnection(asyncio.Protocol):
         else:
             out = self.out_head
         ex.counters.bytes_out += len(out)  # Exchange.relay(), inlined
-        ex.client.transport.write(out)
+        client = ex.client
+        if self.complete and (ex.close_after or client.closing):
+            cork(client.transport)  # _finish() closes it: the response and the FIN go together
+        client.transport.write(out)
         if self.complete:
             self._finish(ex)
 
@@ -354,6 +383,8 @@ class UpstreamConnection(asyncio.Protocol):
                 self._invalid(exc)
                 return
         if data:
+            if self.complete and (ex.close_after or ex.client.closing):
+                cork(ex.client.transport)
             ex.relay(data)
         if self.complete:
             self._finish(ex)
