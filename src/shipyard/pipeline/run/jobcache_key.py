@@ -117,19 +117,24 @@ def settings_for(spec: workflow.Workflow, job: workflow.Job) -> workflow.CacheSe
 class _JobFacts:
     """What the key needs from a job's definition; the same for every matrix combination."""
 
+    spec: workflow.Workflow
+    """Held, so that no other workflow can be given its ``id`` while this is cached."""
     definition: Any
     text: str
     """Every string of the job's definition and of the workflow's env, joined by NULs."""
 
 
 _facts: dict[tuple[int, str], _JobFacts] = {}
+_FACTS_KEPT = 1024
+"""A server runs workflow after workflow in one process: the cache is emptied past this size."""
 
 
 def _job_facts(spec: workflow.Workflow, job: workflow.Job) -> _JobFacts:
     known = _facts.get((id(spec), job.id))
-    if known is None:
+    if known is None or known.spec is not spec:
         plain_job, plain_env = _plain(job), _plain(spec.env)
         known = _JobFacts(
+            spec=spec,
             definition={
                 "job": plain_job,
                 "workflow_env": plain_env,
@@ -137,6 +142,8 @@ def _job_facts(spec: workflow.Workflow, job: workflow.Job) -> _JobFacts:
             },
             text="\0".join([*_strings(plain_job), *_strings(plain_env)]),
         )
+        if len(_facts) >= _FACTS_KEPT:
+            _facts.clear()
         _facts[(id(spec), job.id)] = known
     return known
 
