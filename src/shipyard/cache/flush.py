@@ -9,7 +9,6 @@ its bytes. Never renames or writes anything itself.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import os
 from collections.abc import Callable, Sequence
@@ -27,6 +26,8 @@ def flush(fds: Sequence[int]) -> None:
 
 @functools.cache
 def _syncfs() -> Callable[[int], None] | None:
+    import ctypes  # here, not at the top: a run imports this module but seldom flushes
+
     try:
         function = ctypes.CDLL(None, use_errno=True).syncfs
     except (OSError, AttributeError):

@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import shutil
-import uuid
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
@@ -110,7 +109,7 @@ class ArtifactStore:
         target = self.root / name
         if not overwrite and (target / MANIFEST).exists():
             raise ArtifactExists(f"an artifact named {name!r} already exists in this run")
-        staging = self.root / ".staging" / uuid.uuid4().hex
+        staging = self.root / ".staging" / os.urandom(16).hex()
         try:
             stored = [self._store_file(directory, file) for file in files]
             artifact = Artifact(
@@ -135,7 +134,7 @@ class ArtifactStore:
         for item in files:
             if not self.index.store.has(item.sha256):
                 raise ArtifactError(f"artifact {name!r}: the content of {item.path!r} is gone")
-        staging = self.root / ".staging" / uuid.uuid4().hex
+        staging = self.root / ".staging" / os.urandom(16).hex()
         try:
             artifact = Artifact(
                 name=name,
@@ -233,7 +232,7 @@ class ArtifactStore:
                 return candidate
 
     def _publish(self, staging: Path, target: Path, name: str, *, overwrite: bool) -> None:
-        trash = self.root / ".staging" / f"replaced-{uuid.uuid4().hex}"
+        trash = self.root / ".staging" / f"replaced-{os.urandom(16).hex()}"
         if overwrite and target.exists():
             target.rename(trash)
         try:

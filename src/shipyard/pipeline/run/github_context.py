@@ -6,7 +6,7 @@ the same names and shapes, with local values (the local repository, this host, t
 
 from __future__ import annotations
 
-import platform
+import os
 import socket
 from collections.abc import Mapping
 from pathlib import Path
@@ -153,13 +153,14 @@ def github_context(
 
 def runner_context(paths: JobPaths, *, debug: bool = False) -> dict[str, Any]:
     """The ``runner`` context: this host."""
-    machine = platform.machine().lower()
+    host = os.uname()  # what platform.machine() and .system() read, without importing platform
+    machine = host.machine.lower()
     arch = {"x86_64": "X64", "amd64": "X64", "aarch64": "ARM64", "arm64": "ARM64"}.get(
         machine, machine.upper()
     )
     return {
         "name": socket.gethostname(),
-        "os": "Linux" if platform.system() == "Linux" else platform.system(),
+        "os": host.sysname,
         "arch": arch,
         "temp": str(paths.temp),
         "tool_cache": str(paths.tool_cache),

@@ -14,7 +14,6 @@ import contextlib
 import os
 import shutil
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +55,7 @@ class JobRunner:
         self.cancelled = False
         self.timed_out = False
         self.steps_context: dict[str, Any] = {}
+        self.default_ids: dict[str, int] = {}
         self.exported_env: dict[str, str] = {}
         self.path_additions: list[str] = []
         self.summary = ""
@@ -64,7 +64,7 @@ class JobRunner:
         self.step_files: dict[str, str] = {}
         """GITHUB_OUTPUT and the other step files, created once and emptied after each step."""
         self._current: asyncio.Task[events.Conclusion] | None = None
-        self._tracking_id = uuid.uuid4().hex
+        self._tracking_id = os.urandom(16).hex()
         self.secrets: Mapping[str, str] = run.secrets
         self.variables: dict[str, str] = dict(run.options.variables)
         slug = _slug(ref.key)

@@ -7,7 +7,7 @@ another label makes the job's label stand for that one.
 
 from __future__ import annotations
 
-import platform
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +17,7 @@ from shipyard.spec import workflow
 
 
 def host_labels() -> set[str]:
-    machine = platform.machine().lower()
+    machine = os.uname().machine.lower()
     arch = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64"}.get(machine, machine)
     return {"self-hosted", "linux", arch, "local"}
 

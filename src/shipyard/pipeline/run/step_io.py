@@ -9,7 +9,6 @@ files before the step and reads them back after it.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,7 +84,7 @@ class StepIO:
         """
         files = shared if shared is not None else {}
         if len(files) != len(FILE_COMMANDS):
-            token = uuid.uuid4().hex[:12]
+            token = os.urandom(6).hex()
             directory = os.fspath(self._file_dir)
             for variable, stem in FILE_COMMANDS.items():
                 if variable not in files:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -302,7 +302,7 @@ class StepRunner:
         script = job.render(step.run, contexts)
         shell = step.shell or job.default_shell()
         command = shells.resolve(shell)
-        path = scripts.directory(job.paths.temp) / f"{uuid.uuid4().hex}{command.extension}"
+        path = scripts.directory(job.paths.temp) / f"{os.urandom(16).hex()}{command.extension}"
         cwd = self._working_directory(contexts)
         files.create_private(path, script)
         try:
