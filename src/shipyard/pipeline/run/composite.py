@@ -38,6 +38,7 @@ class CompositeHost:
         self.paths = self.parent.paths
         self.status: events.Conclusion = "success"
         self.steps_context: dict[str, Any] = {}
+        self.default_ids: dict[str, int] = {}
         self.base_env = dict(io.env)
         self.directory = directory
         self.inputs = dict(inputs)

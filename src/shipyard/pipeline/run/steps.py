@@ -35,6 +35,8 @@ class StepHost(Protocol):
     paths: github_context.JobPaths
     status: events.Conclusion
     steps_context: dict[str, Any]
+    default_ids: dict[str, int]
+    """Per generated-id base (``__run``): the number its next search for a free id starts at."""
     base_env: dict[str, str]
     summary: str
     step_files: dict[str, str]
@@ -125,17 +127,27 @@ def display_name(step: workflow.Step) -> str:
     return f"Run {step.uses}"
 
 
-def default_id(step: workflow.Step, taken: Mapping[str, Any]) -> str:
-    """The generated id of a step without ``id``: ``__run``, ``__run_2``, ``__actions_checkout``."""
+def default_id(
+    step: workflow.Step, taken: Mapping[str, Any], counters: dict[str, int] | None = None
+) -> str:
+    """The generated id of a step without ``id``: ``__run``, ``__run_2``, ``__actions_checkout``.
+
+    ``counters`` remembers where the last search for each base ended: ids are only ever added
+    to ``taken``, so every candidate before that is still taken, and a job of n such steps
+    costs n lookups instead of n squared.
+    """
     if step.run is not None:
         base = "__run"
     else:
         action = (step.uses or "").split("@", 1)[0].strip("./")
         base = "__" + "".join(ch if ch.isalnum() else "_" for ch in action)
-    candidate, number = base, 2
+    number = 1 if counters is None else counters.get(base, 1)
+    candidate = base if number == 1 else f"{base}_{number}"
     while candidate in taken:
-        candidate = f"{base}_{number}"
         number += 1
+        candidate = f"{base}_{number}"
+    if counters is not None:
+        counters[base] = number
     return candidate
 
 
@@ -145,7 +157,7 @@ class StepRunner:
     def __init__(self, job: StepHost, step: workflow.Step, *, log_index: int | None = None) -> None:
         self.job = job
         self.step = step
-        self.step_id = step.id or default_id(step, job.steps_context)
+        self.step_id = step.id or default_id(step, job.steps_context, job.default_ids)
         self.name = display_name(step)
         self.log_index = step.index if log_index is None else log_index
         self.announce = log_index is None
