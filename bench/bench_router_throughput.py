@@ -8,7 +8,7 @@ fixed time per run, at 50 keep-alive connections and with a new connection per r
     haproxy-1t     HAProxy, nbthread 1, pinned to core 0 (taskset)
     router-1w      the router, one worker pinned to core 0 (taskset)
     haproxy-2t     HAProxy, nbthread 2, one thread per core (cpu-map auto:1/1-2 0-1)
-    router-2w      the router, two workers, placed by the kernel's scheduler (its default)
+    router-2w      the router, two workers, one per core (--pin-workers), as HAProxy's threads
 
 The runs are interleaved (every target once, then again) and each figure is the median over
 the repetitions, so a busy moment on the machine does not land on one target only. Traffic stays
@@ -376,8 +376,10 @@ def measure(
             haproxy_2 = stack.enter_context(
                 haproxy(workdir, backend, 2, None, thread_per_core=True)
             )
+            # Pinned like HAProxy's threads (cpu-map): left to the scheduler, the two workers
+            # cost 3-20% more CPU per request and their p99 was 1.2-2.5 times as long (3 A/B runs).
             router_2 = stack.enter_context(
-                router(workdir, backend, 2, None, pin_workers=False, reuse_port=reuse_port)
+                router(workdir, backend, 2, None, pin_workers=True, reuse_port=reuse_port)
             )
             targets = {
                 "direct": (backend, nginx_pids(workdir)),
