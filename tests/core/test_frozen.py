@@ -183,3 +183,25 @@ def test_mistakes_are_refused_as_dataclass_refuses_them() -> None:
         class Order:
             a: int = 0
             b: int  # a field without a default after one with
+
+
+def test_classes_of_one_shape_share_code_but_not_names_or_defaults() -> None:
+    @frozen
+    class Left:
+        a: int
+        b: str = "left"
+        c: list[int] = field(default_factory=list)
+
+    @frozen
+    class Right:
+        x: str
+        y: str = "right"
+        z: dict[str, int] = field(default_factory=dict)
+
+    assert Left.__init__.__code__.co_code == Right.__init__.__code__.co_code
+    assert (Left(1).b, Left(1).c, Right("r").y, Right("r").z) == ("left", [], "right", {})
+    assert Left(1, c=[2]).c == [2] and Right(x="x", y="why").y == "why"
+    with pytest.raises(TypeError, match=r"Right.__init__\(\) missing 1 required .* 'x'"):
+        Right()  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'a'"):
+        Right(a=1)  # type: ignore[call-arg]

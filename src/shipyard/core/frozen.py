@@ -19,8 +19,10 @@ keyword-only fields, and ``__post_init__``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import operator
 import re
+import types
 from collections.abc import Callable
 from typing import Any, TypeVar, dataclass_transform
 
@@ -121,31 +123,65 @@ def _slots(base: type) -> tuple[str, ...]:
 
 
 def _init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[..., None]:
-    """The class's ``__init__``, compiled from source as dataclasses does (one ``exec``)."""
-    names: dict[str, Any] = {"__set": _set, "__missing": dataclasses.MISSING}
-    parameters: list[str] = []
-    lines: list[str] = []
+    """The class's ``__init__``: a compiled template for its shape, given the field names.
+
+    Classes whose fields have the same shape (how many, and which have a default factory) share
+    one compiled template: its code is copied with the field names put in place of the
+    template's, and the function gets the class's defaults (which parameters have one is not
+    part of the code). Compiling from source, as dataclasses does, was the larger part of making
+    a class, and there are far fewer shapes than classes.
+    """
+    missing = dataclasses.MISSING
+    defaults: list[Any] = []
+    factories: dict[str, Any] = {}
+    shape: list[str] = []
     for index, item in enumerate(fields):
-        name = item.name
-        if item.default is not dataclasses.MISSING:
-            names[f"__default{index}"] = item.default
-            parameters.append(f"{name}=__default{index}")
-            lines.append(f"    __set(self, {name!r}, {name})")
-        elif item.default_factory is not dataclasses.MISSING:
-            names[f"__factory{index}"] = item.default_factory
-            parameters.append(f"{name}=__missing")
-            lines.append(
-                f"    __set(self, {name!r}, __factory{index}() if {name} is __missing else {name})"
-            )
+        if item.default is not missing:
+            defaults.append(item.default)
+            shape.append("value")
+        elif item.default_factory is not missing:
+            defaults.append(missing)
+            factories[f"__factory{index}"] = item.default_factory
+            shape.append("factory")
         else:
-            parameters.append(name)
-            lines.append(f"    __set(self, {name!r}, {name})")
-    source = f"def __init__(self, {', '.join(parameters)}):\n" + ("\n".join(lines) or "    pass")
-    exec(source, names)
-    init: Callable[..., None] = names["__init__"]
+            shape.append("value")
+    template = _template(tuple(shape))
+    names = tuple(item.name for item in fields)
+    renamed = dict(zip(_placeholders(len(names)), names, strict=True))
+    code = template.replace(
+        co_varnames=("self", *names),
+        co_consts=tuple(renamed.get(c, c) if type(c) is str else c for c in template.co_consts),
+        co_qualname=f"{cls.__qualname__}.__init__",
+    )
+    init: Callable[..., None] = types.FunctionType(
+        code,
+        {"__set": _set, "__missing": missing, **factories},
+        "__init__",
+        tuple(defaults) or None,
+    )
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__module__ = cls.__module__
     return init
+
+
+def _placeholders(count: int) -> list[str]:
+    return [f"__field{index}" for index in range(count)]
+
+
+@functools.cache
+def _template(shape: tuple[str, ...]) -> types.CodeType:
+    """The code of ``__init__`` for fields of this shape, named ``__field0``, ``__field1``..."""
+    parameters: list[str] = []
+    lines: list[str] = []
+    for index, (name, kind) in enumerate(zip(_placeholders(len(shape)), shape, strict=True)):
+        parameters.append(name)
+        value = f"__factory{index}() if {name} is __missing else {name}"
+        lines.append(f"    __set(self, {name!r}, {value if kind == 'factory' else name})")
+    source = f"def __init__(self, {', '.join(parameters)}):\n" + ("\n".join(lines) or "    pass")
+    namespace: dict[str, Any] = {}
+    exec(source, namespace)
+    code: types.CodeType = namespace["__init__"].__code__
+    return code
 
 
 def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
