@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from shipyard.core.frozen import frozen
+from shipyard.core.frozen import frozen, record
 
 
 @frozen
@@ -205,3 +205,38 @@ def test_classes_of_one_shape_share_code_but_not_names_or_defaults() -> None:
         Right()  # type: ignore[call-arg]
     with pytest.raises(TypeError, match="unexpected keyword argument 'a'"):
         Right(a=1)  # type: ignore[call-arg]
+
+
+@record
+class Tally:
+    """A mutable record."""
+
+    name: str
+    count: int = 0
+    seen: list[str] = field(default_factory=list)
+    note: str = field(default="", compare=False, repr=False)
+
+
+@dataclass
+class TallyReference:
+    """The same fields, as a standard dataclass."""
+
+    name: str
+    count: int = 0
+    seen: list[str] = field(default_factory=list)
+    note: str = field(default="", compare=False, repr=False)
+
+
+def test_a_record_is_what_dataclass_makes_of_a_class() -> None:
+    ours, theirs = Tally("a", 1, ["x"], "n"), TallyReference("a", 1, ["x"], "n")
+    assert repr(ours).replace("Tally", "TallyReference") == repr(theirs)
+    ours.count += 1
+    ours.extra = "allowed"  # type: ignore[attr-defined]  # no slots, as a plain dataclass
+    assert ours.count == 2 and ours == Tally("a", 2, ["x"], "other note")
+    assert Tally("a").seen is not Tally("a").seen
+    assert Tally.__hash__ is None and TallyReference.__hash__ is None
+    assert [f.name for f in dataclasses.fields(Tally)] == ["name", "count", "seen", "note"]
+    assert dataclasses.asdict(Tally("b")) == dataclasses.asdict(TallyReference("b"))
+    assert dataclasses.replace(Tally("b"), count=3).count == 3
+    assert Tally.count == 0 and "seen" not in vars(Tally)  # defaults as class attributes
+    assert pickle.loads(pickle.dumps(ours)) == ours

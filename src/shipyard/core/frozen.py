@@ -37,18 +37,8 @@ _INIT_VARIABLE = re.compile(r"(?:dataclasses\.)?InitVar\b")
 @dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
 def frozen(cls: type[T]) -> type[T]:
     """Make ``cls`` an immutable, slotted dataclass (see the module's docstring)."""
-    if "__post_init__" in cls.__dict__:
-        raise TypeError(f"{cls.__qualname__}: @frozen records have no __post_init__")
     body = dict(cls.__dict__)
-    fields = _fields(cls, body)
-    defaulted = False
-    for item in fields.values():
-        if not item.init or item.kw_only is True:
-            raise TypeError(f"{cls.__qualname__}.{item.name}: @frozen fields are positional")
-        missing = item.default is item.default_factory is dataclasses.MISSING
-        if missing and defaulted:
-            raise TypeError(f"non-default argument {item.name!r} follows default argument")
-        defaulted = defaulted or not missing
+    fields = _checked_fields(cls, body)
     inherited = {name for base in cls.__mro__[1:-1] for name in _slots(base)}
     for name in fields:
         body.pop(name, None)
@@ -62,16 +52,7 @@ def frozen(cls: type[T]) -> type[T]:
     metaclass: Any = type(cls)
     made: Any = metaclass(cls.__name__, cls.__bases__, body)
     made.__qualname__ = cls.__qualname__
-    values = tuple(fields.values())
-    made.__init__ = _init(made, values)
-    made.__frozen_repr__ = tuple(f.name for f in values if f.repr)
-    made.__frozen_key__ = staticmethod(_getter(tuple(f.name for f in values if f.compare)))
-    hashed = tuple(f.name for f in values if (f.compare if f.hash is None else f.hash))
-    made.__frozen_hash_key__ = staticmethod(_getter(hashed))
-    if "__repr__" not in body:
-        made.__repr__ = _repr
-    if "__eq__" not in body:
-        made.__eq__ = _eq
+    _add_methods(made, body, tuple(fields.values()))
     # As dataclass(frozen=True) decides: a __hash__ the class wrote is kept; Python's implicit
     # None (the class defines __eq__ only) is not one.
     if "__hash__" not in body or (body["__hash__"] is None and "__eq__" in body):
@@ -81,6 +62,61 @@ def frozen(cls: type[T]) -> type[T]:
     made.__getstate__ = _getstate
     made.__setstate__ = _setstate
     return made  # type: ignore[no-any-return]
+
+
+@dataclass_transform(field_specifiers=(dataclasses.field,))
+def record(cls: type[T]) -> type[T]:
+    """Make ``cls`` what ``@dataclass`` makes of it (mutable, unhashable), built as ``@frozen``.
+
+    The class is kept (no slots are added), its fields get their defaults as class attributes,
+    and it has the generated ``__init__`` and the shared ``__repr__`` and ``__eq__``.
+    """
+    body = dict(cls.__dict__)
+    fields = _checked_fields(cls, body)
+    made: Any = cls
+    for name, item in fields.items():
+        if isinstance(body.get(name), dataclasses.Field):
+            if item.default is dataclasses.MISSING:
+                delattr(made, name)
+            else:
+                setattr(made, name, item.default)
+    made.__dataclass_fields__ = fields
+    setattr(made, "__match_args__", tuple(fields))  # noqa: B010 - mypy refuses the attribute
+    if not body.get("__doc__"):
+        made.__doc__ = cls.__name__
+    _add_methods(made, body, tuple(fields.values()))
+    if "__hash__" not in body:
+        made.__hash__ = None  # as dataclass(eq=True) leaves a mutable class: unhashable
+    return made  # type: ignore[no-any-return]
+
+
+def _checked_fields(cls: type, body: dict[str, Any]) -> dict[str, dataclasses.Field[Any]]:
+    if "__post_init__" in body:
+        raise TypeError(f"{cls.__qualname__}: @frozen records have no __post_init__")
+    fields = _fields(cls, body)
+    defaulted = False
+    for item in fields.values():
+        if not item.init or item.kw_only is True:
+            raise TypeError(f"{cls.__qualname__}.{item.name}: @frozen fields are positional")
+        missing = item.default is item.default_factory is dataclasses.MISSING
+        if missing and defaulted:
+            raise TypeError(f"non-default argument {item.name!r} follows default argument")
+        defaulted = defaulted or not missing
+    return fields
+
+
+def _add_methods(
+    made: Any, body: dict[str, Any], values: tuple[dataclasses.Field[Any], ...]
+) -> None:
+    made.__init__ = _init(made, values)
+    made.__frozen_repr__ = tuple(f.name for f in values if f.repr)
+    made.__frozen_key__ = staticmethod(_getter(tuple(f.name for f in values if f.compare)))
+    hashed = tuple(f.name for f in values if (f.compare if f.hash is None else f.hash))
+    made.__frozen_hash_key__ = staticmethod(_getter(hashed))
+    if "__repr__" not in body:
+        made.__repr__ = _repr
+    if "__eq__" not in body:
+        made.__eq__ = _eq
 
 
 def _fields(cls: type, body: dict[str, Any]) -> dict[str, dataclasses.Field[Any]]:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Protocol, TypeAlias
+
+from shipyard.core.frozen import record
 
 Request: TypeAlias = tuple[str, bool] | None
 """(group, cancel-in-progress), or None for a job without a concurrency group."""
@@ -22,7 +24,7 @@ class Cancellable(Protocol):
     def cancel(self) -> None: ...
 
 
-@dataclass
+@record
 class _Group:
     running: Cancellable | None = None
     pending: tuple[Cancellable, asyncio.Future[object]] | None = None

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from shipyard import expressions
 from shipyard.core import errors
+from shipyard.core.frozen import record
 from shipyard.pipeline.plan import graph, matrix
 from shipyard.pipeline.run import (
     concurrency,
@@ -31,7 +32,7 @@ from shipyard.pipeline.run import (
 from shipyard.spec import workflow
 
 
-@dataclass
+@record
 class JobResult:
     """A job as ``needs.<id>`` sees it, all its matrix combinations together."""
 
@@ -39,7 +40,7 @@ class JobResult:
     outputs: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
+@record
 class RunResult:
     conclusion: events.Conclusion
     jobs: dict[str, JobResult]

@@ -15,16 +15,17 @@ import os
 import shutil
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from shipyard import expressions
 from shipyard.core import errors
+from shipyard.core.frozen import record
 from shipyard.pipeline.run import events, github_context, process, state, steps, uses
 from shipyard.spec import workflow
 
 
-@dataclass
+@record
 class JobOutcome:
     """How a job instance ended, as ``needs.<id>`` shows it."""
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from shipyard.cache import entries, snapshots
 from shipyard.cache import errors as cache_errors
+from shipyard.core.frozen import record
 from shipyard.pipeline import artifacts
 from shipyard.pipeline.run import events, jobcache_key
 
@@ -53,7 +54,7 @@ class JobRecorder:
         return self.steps.pop(key, []), self.annotations.pop(key, [])
 
 
-@dataclass
+@record
 class Replayed:
     """What a replay gives the engine: the job's outcome as recorded."""
 

@@ -8,12 +8,13 @@ the calling job's outputs.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shipyard import expressions
 from shipyard.core import errors, suggest
+from shipyard.core.frozen import record
 from shipyard.pipeline.plan import matrix as matrix_plan
 from shipyard.pipeline.run import events, github_context, state
 from shipyard.spec import workflow, workflow_loader
@@ -150,7 +151,7 @@ def _coerce(spec: workflow.InputSpec, value: Any, where: str) -> Any:
     return text
 
 
-@dataclass
+@record
 class CallResult:
     result: events.Conclusion
     outputs: dict[str, str] = field(default_factory=dict)

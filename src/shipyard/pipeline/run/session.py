@@ -13,13 +13,13 @@ import os
 import signal
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import uvloop
 
 from shipyard import expressions
+from shipyard.core.frozen import record
 from shipyard.pipeline.run import (
     engine,
     events,
@@ -36,7 +36,7 @@ from shipyard.secrets import masking
 from shipyard.spec import workflow
 
 
-@dataclass
+@record
 class RunOutcome:
     conclusion: events.Conclusion
     run_dir: Path

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+from shipyard.core.frozen import record
 from shipyard.pipeline import artifacts as artifact_files
 from shipyard.pipeline.run import events, jobcache, options, process
 from shipyard.secrets import masking
 from shipyard.spec import workflow
 
 
-@dataclass
+@record
 class RunState:
     """Shared, mutable state of one run. Lives only as long as the run."""
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
+from shipyard.core.frozen import record
 from shipyard.pipeline.actions import interface
 from shipyard.pipeline.run import commands, envfiles, events, process
 from shipyard.secrets import masking
@@ -29,7 +30,7 @@ FILE_COMMANDS = {
 }
 
 
-@dataclass
+@record
 class StepEffects:
     """What a step changed: its outputs, and what it left for the following steps."""
 
