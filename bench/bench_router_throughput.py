@@ -13,7 +13,9 @@ fixed time per run, at 50 keep-alive connections and with a new connection per r
 The runs are interleaved (every target once, then again) and each figure is the median over
 the repetitions, so a busy moment on the machine does not land on one target only. Traffic stays
 on 127.0.0.1. nginx, HAProxy and wrk come from Debian's packages (installed when missing, as
-root); they run from generated configs in a temporary directory, never as system services.
+root); they run from generated configs in a temporary directory, never as system services. All of
+them, the routers included, run in this program's session, so the kernel's autogroup scheduling
+treats the two proxies alike (see measure()).
 
 Targets (from the issue): router-1w >= 0.6 x haproxy-1t and router-2w >= 0.75 x haproxy-2t in
 requests/s, with a p99 no worse than 2 x HAProxy's.
@@ -263,10 +265,12 @@ def router(
     *,
     pin_workers: bool = False,
     reuse_port: bool = False,
+    own_session: bool = True,
 ) -> Iterator[RunningRouter]:
     """The router with one route to the backend (when given); workers pinned to ``cpus``
     (taskset), or each to its own core (``--pin-workers``); with ``reuse_port``, each worker
-    binds its own SO_REUSEPORT socket (``--reuse-port``)."""
+    binds its own SO_REUSEPORT socket (``--reuse-port``); with ``own_session``, in a session of
+    its own, as the server starts it (else in this program's, see :func:`measure`)."""
     control = tempfile.mktemp(prefix="bench-router-", suffix=".sock", dir="/tmp")
     log = open(workdir / f"router-{workers}.log", "ab")  # noqa: SIM115
     process = subprocess.Popen(
@@ -274,7 +278,7 @@ def router(
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
-        start_new_session=True,
+        start_new_session=own_session,
     )
     control_client = client.RouterClient(control, timeout=30)
     running = RunningRouter(process, control_client, free_port(), free_port())
@@ -372,14 +376,31 @@ def measure(
         with contextlib.ExitStack() as stack:
             backend = stack.enter_context(nginx(workdir))
             haproxy_1 = stack.enter_context(haproxy(workdir, backend, 1, "0"))
-            router_1 = stack.enter_context(router(workdir, backend, 1, "0", reuse_port=reuse_port))
+            # The routers run in this program's session, as HAProxy, nginx and wrk do. Linux's
+            # autogroup scheduling (on here) shares CPU time between sessions first: a router
+            # alone in a session of its own had its group's weight split over the two cores,
+            # against wrk's whole weight on its core, and the two-worker keep-alive p99 went
+            # to 11-15 times HAProxy's in three A/B runs (HAProxy in a session of its own stayed
+            # where it was: it needs less of the CPU it is given).
+            router_1 = stack.enter_context(
+                router(workdir, backend, 1, "0", reuse_port=reuse_port, own_session=False)
+            )
             haproxy_2 = stack.enter_context(
                 haproxy(workdir, backend, 2, None, thread_per_core=True)
             )
-            # Pinned like HAProxy's threads (cpu-map): left to the scheduler, the two workers
-            # cost 3-20% more CPU per request and their p99 was 1.2-2.5 times as long (3 A/B runs).
+            # Pinned like HAProxy's threads (cpu-map). Left to the scheduler, in an A/B run of 6
+            # rounds, the keep-alive p99 was 1.3 times as long (new connections: 4% more req/s,
+            # the same p99); in a session of its own, 1.2-2.5 times as long in both modes.
             router_2 = stack.enter_context(
-                router(workdir, backend, 2, None, pin_workers=True, reuse_port=reuse_port)
+                router(
+                    workdir,
+                    backend,
+                    2,
+                    None,
+                    pin_workers=True,
+                    reuse_port=reuse_port,
+                    own_session=False,
+                )
             )
             targets = {
                 "direct": (backend, nginx_pids(workdir)),
