@@ -172,7 +172,10 @@ jobs:
           test "$GITHUB_SHA" = "${{ github.sha }}"
           test "$RUNNER_OS" = Linux
           echo "extra=$GITHUB_EXTRA"
-      - run: echo "script-dir=$(dirname "$0") temp=$RUNNER_TEMP mode=$(stat -c %a "$0")"
+      - run: |
+          echo "script-dir=$(dirname "$0") temp=$RUNNER_TEMP mode=$(stat -c %a "$0")"
+          files=$(dirname "$GITHUB_OUTPUT")
+          echo "files=$files files-mode=$(stat -c %a "$files") output-mode=$(stat -c %a "$GITHUB_OUTPUT")"
       - shell: python
         run: |
           import os
@@ -201,12 +204,20 @@ def test_step_environment_files_and_shells(repo, home: Path) -> None:
     assert found is not None
     assert found.group(3) == "600"  # only the runner's user can read a script
     script_dir, temp = Path(found.group(1)), found.group(2)
+    # The step files (GITHUB_OUTPUT, GITHUB_ENV, ...) too, in a directory of the job's.
+    files = re.search(r"files=(\S+) files-mode=(\d+) output-mode=(\d+)", done.stderr)
+    assert files is not None
+    assert files.group(3) == "600"
+    files_dir = Path(files.group(1))
     if os.access("/dev/shm", os.W_OK):
         assert script_dir.parent == Path("/dev/shm")
         assert script_dir.name.startswith("shipyard-")
         assert not script_dir.exists()
+        assert files_dir.parent == script_dir
+        assert files.group(2) == "700"
     else:
         assert str(script_dir) == temp
+        assert str(files_dir) == temp
     assert "perl too" in done.stderr
     job = done.job("env")
     assert job["summary"] == "## Summary title\n"
@@ -255,3 +266,38 @@ def test_job_and_matrix_selection(repo, home: Path) -> None:
     assert unknown.stderr == (
         "error: --job tset: the workflow has no job `tset`\n  hint: did you mean `test`?\n"
     )
+
+
+STEP_FILES = """
+on: push
+jobs:
+  first:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "secret-ish=1" >> "$GITHUB_OUTPUT"; echo "first=$(dirname "$GITHUB_OUTPUT")"
+  second:
+    needs: first
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          echo "second=$(dirname "$GITHUB_OUTPUT")"
+          echo "listing=$(ls "$(dirname "$(dirname "$GITHUB_OUTPUT")")" | tr '\\n' ,)"
+"""
+
+
+def test_a_jobs_step_files_are_gone_when_the_job_ends(repo, home: Path) -> None:
+    root = repo({".github/workflows/f.yml": STEP_FILES})
+    done = shipyard("run", "--json", cwd=root, home=home)
+    assert done.returncode == 0, done.stderr
+    first = re.search(r"first=(/\S+)", done.stderr)
+    second = re.search(r"second=(/\S+)", done.stderr)
+    listing = re.search(r"listing=([^$\s]\S*)", done.stderr)
+    assert first and second and listing
+    assert first.group(1) != second.group(1)  # a directory per job
+    if Path(first.group(1)).parent == Path(second.group(1)).parent:  # both in memory
+        # While the second job runs, the first job's directory is already gone: only the
+        # second's (and no script of the first) is left beside the running script.
+        names = [name for name in listing.group(1).split(",") if name]
+        assert Path(first.group(1)).name not in names
+        assert Path(second.group(1)).name in names
+    assert not Path(first.group(1)).exists() and not Path(second.group(1)).exists()

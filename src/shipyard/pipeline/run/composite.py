@@ -39,6 +39,7 @@ class CompositeHost:
         self.status: events.Conclusion = "success"
         self.steps_context: dict[str, Any] = {}
         self.default_ids: dict[str, int] = {}
+        self.step_file_dir: Path = self.parent.step_file_dir
         self.base_env = dict(io.env)
         self.directory = directory
         self.inputs = dict(inputs)

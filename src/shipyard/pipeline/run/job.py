@@ -16,12 +16,13 @@ import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import field
+from pathlib import Path
 from typing import Any
 
 from shipyard import expressions
 from shipyard.core import errors
 from shipyard.core.frozen import record
-from shipyard.pipeline.run import events, github_context, process, state, steps, uses
+from shipyard.pipeline.run import events, github_context, process, scripts, state, steps, uses
 from shipyard.spec import workflow
 
 
@@ -78,6 +79,8 @@ class JobRunner:
             event_path=run.run_dir / "event.json",
         )
         self.log_dir = run.run_dir / "logs" / slug
+        self.step_file_dir: Path = self.paths.temp
+        """Where the step files are: a directory of this job's in memory when there is one."""
 
     # -- control ----------------------------------------------------------------------------
 
@@ -123,6 +126,8 @@ class JobRunner:
             )
             # RUNNER_TEMP is per job, as on GitHub; what steps left there may be secret.
             shutil.rmtree(self.paths.temp, ignore_errors=True)
+            if self.step_file_dir != self.paths.temp:
+                shutil.rmtree(self.step_file_dir, ignore_errors=True)
         if self.timed_out:
             self._job_error(
                 errors.ExecutionError(
@@ -164,6 +169,16 @@ class JobRunner:
     def _prepare_directories(self) -> None:
         for directory in (self.paths.workspace, self.paths.temp, self.log_dir):
             directory.mkdir(parents=True, exist_ok=True)
+        memory = scripts.directory(self.paths.temp)
+        if memory != self.paths.temp:
+            # In memory, as the scripts are: step files may hold secrets, and a file made and
+            # emptied there costs a fraction of one on a journaling disk.
+            try:
+                (memory / self._tracking_id).mkdir(mode=0o700)
+            except OSError:
+                pass  # the memory directory went away: RUNNER_TEMP will do
+            else:
+                self.step_file_dir = memory / self._tracking_id
         self.github = github_context.github_context(
             self.run.options,
             run_id=self.run.run_id,

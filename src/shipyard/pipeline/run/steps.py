@@ -40,6 +40,7 @@ class StepHost(Protocol):
     base_env: dict[str, str]
     summary: str
     step_files: dict[str, str]
+    step_file_dir: Path
 
     @property
     def cancelled(self) -> bool: ...
@@ -80,7 +81,7 @@ def new_io(host: StepHost, index: int, env: dict[str, str]) -> step_io.StepIO:
         index=index,
         broadcaster=host.run.broadcaster,
         masker=host.run.masker,
-        file_dir=host.paths.temp,
+        file_dir=host.step_file_dir,
         env=env,
         cwd=host.paths.workspace,
         kill_grace=host.run.options.kill_grace,
