@@ -65,3 +65,58 @@ def test_what_is_missing_is_named(repo: Path, tmp_path: Path) -> None:
     info = repository.discover(outside)
     assert (info.sha, info.name) == ("", "local/plain")
     assert repository.tree_of(outside, "") is None
+
+
+PROBE = """
+import os, resource, sys
+from pathlib import Path
+from shipyard.pipeline.run import repository
+
+root = Path(sys.argv[1])
+
+
+def is_open(fd):
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+def limit_leaving(spare):
+    # The descriptor limit under which exactly `spare` more can be opened.
+    limit, free = 0, 0
+    while free < spare or is_open(limit):
+        free += not is_open(limit)
+        limit += 1
+    return limit
+
+
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+results = []
+for spare in range(0, 14):
+    # Descriptors run out after `spare` more: the first git may start and the second not.
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limit_leaving(spare), hard))
+    answers = repository._git_both(root, ["rev-parse", "HEAD"], ["rev-parse", "HEAD^{tree}"])
+    resource.setrlimit(resource.RLIMIT_NOFILE, (4096, hard))
+    try:
+        os.waitpid(-1, os.WNOHANG)
+        left = "a child is left"
+    except ChildProcessError:
+        left = "none left"
+    results.append(f"{spare} {answers[0] is not None} {answers[1] is not None} {left}")
+print("\\n".join(results))
+"""
+
+
+def test_no_git_is_left_running_when_the_second_cannot_start(repo: Path) -> None:
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(repo)], capture_output=True, text=True, check=True
+    )
+    rows = [line.split(" ", 3) for line in done.stdout.splitlines()]
+    assert all(row[3] == "none left" for row in rows), done.stdout
+    outcomes = {(row[1], row[2]) for row in rows}
+    # Too few descriptors for any git, then for one but not two, then enough for both.
+    assert ("False", "False") in outcomes and ("True", "True") in outcomes, done.stdout

@@ -29,18 +29,22 @@ def _git(root: Path, *args: str) -> str | None:
 
 def _git_both(root: Path, first: list[str], second: list[str]) -> tuple[str | None, str | None]:
     """Two read-only git commands run side by side (each costs a few milliseconds to start)."""
+    children: list[subprocess.Popen[str]] = []
     try:
-        children = [
-            subprocess.Popen(
-                ["git", "-C", str(root), *args],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
+        for args in (first, second):
+            children.append(
+                subprocess.Popen(
+                    ["git", "-C", str(root), *args],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    text=True,
+                )
             )
-            for args in (first, second)
-        ]
     except OSError:
+        for child in children:  # the first started, the second could not: not left behind
+            child.kill()
+            child.communicate()
         return None, None
     answers: list[str | None] = []
     for child in children:
