@@ -11,6 +11,7 @@ touches the store or the router itself.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import enum
 import logging
@@ -27,6 +28,18 @@ from shipyard.spec import project
 _log = logging.getLogger(__name__)
 _detached: list[subprocess.Popen[bytes]] = []
 """Processes left running on purpose: kept referenced, so they are never reported as leaked."""
+
+
+def _settle_detached() -> None:
+    """At exit, ask each detached process whether it has ended since (a later supervisor in the
+    same process, as in tests, stops and reaps it): its ``Popen`` then knows, and is not
+    reported as a process leaked while still running when the interpreter finalizes it."""
+    for process in _detached:
+        with contextlib.suppress(OSError):
+            process.poll()
+
+
+atexit.register(_settle_detached)
 
 
 class State(enum.StrEnum):
