@@ -131,7 +131,7 @@ _FACTS_KEPT = 1024
 
 def _job_facts(spec: workflow.Workflow, job: workflow.Job) -> _JobFacts:
     known = _facts.get((id(spec), job.id))
-    if known is None or known.spec is not spec:
+    if known is None:
         plain_job, plain_env = _plain(job), _plain(spec.env)
         known = _JobFacts(
             spec=spec,
