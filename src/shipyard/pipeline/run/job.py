@@ -169,16 +169,9 @@ class JobRunner:
     def _prepare_directories(self) -> None:
         for directory in (self.paths.workspace, self.paths.temp, self.log_dir):
             directory.mkdir(parents=True, exist_ok=True)
-        memory = scripts.directory(self.paths.temp)
-        if memory != self.paths.temp:
-            # In memory, as the scripts are: step files may hold secrets, and a file made and
-            # emptied there costs a fraction of one on a journaling disk.
-            try:
-                (memory / self._tracking_id).mkdir(mode=0o700)
-            except OSError:
-                pass  # the memory directory went away: RUNNER_TEMP will do
-            else:
-                self.step_file_dir = memory / self._tracking_id
+        # In memory, as the scripts are: step files may hold secrets, and a file made and
+        # emptied there costs a fraction of one on a journaling disk.
+        self.step_file_dir = scripts.job_directory(self._tracking_id, self.paths.temp)
         self.github = github_context.github_context(
             self.run.options,
             run_id=self.run.run_id,

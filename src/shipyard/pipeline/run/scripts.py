@@ -9,7 +9,8 @@ where no memory file system is writable.
 
 The directory is one per runner process, mode 0700, named ``shipyard-<pid>-<random>``, and
 removed when the process exits; one left by a runner that was killed is removed by a runner that
-starts a day later.
+starts a day later. A job's step files (``GITHUB_OUTPUT`` ...) are in a directory of the job's
+inside it (:func:`job_directory`), removed when the job ends.
 """
 
 from __future__ import annotations
@@ -45,6 +46,19 @@ def directory(fallback: Path) -> Path:
                 return made
         _unavailable = True
     return fallback
+
+
+def job_directory(name: str, fallback: Path) -> Path:
+    """A new private directory ``name`` inside this process's directory; ``fallback`` when
+    memory has none (or it went away). The caller removes it, unless it is ``fallback``."""
+    memory = directory(fallback)
+    if memory == fallback:
+        return fallback
+    try:
+        os.mkdir(memory / name, 0o700)
+    except OSError:
+        return fallback
+    return memory / name
 
 
 def _make(base: Path) -> Path | None:
