@@ -39,6 +39,23 @@ def test_fields_named_by_connection_go_too() -> None:
 
 
 @pytest.mark.parametrize(
+    ("field", "also_dropped"),
+    [
+        (b"Connection: keep-alive", b""),
+        (b"CONNECTION:close", b""),
+        (b"Keep-Alive: timeout=5", b""),
+        (b"proxy-connection: x-private", b""),
+        (b"Connection: X-Private", b"X-Private: 1\r\n"),  # names a field: it goes too
+        (b"Connection:  x-private , keep-alive", b"x-private: 1\r\n"),
+    ],
+)
+def test_a_single_hop_by_hop_field(field: bytes, also_dropped: bytes) -> None:
+    kept = b"HTTP/1.1 200 OK\r\nServer: s\r\nContent-Length: 0\r\n"
+    head = kept + field + b"\r\n" + also_dropped + b"X-Private-Not: 2\r\n\r\n"
+    assert rewrite(head)[0] == kept + b"X-Private-Not: 2\r\n\r\n"
+
+
+@pytest.mark.parametrize(
     ("options", "added"),
     [
         ({"close": True}, b"Connection: close\r\n"),
