@@ -244,20 +244,24 @@ class ClientConnection(asyncio.Protocol):
             )
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        # The limits on fields are checked once the head is read (on_headers_complete), on the
+        # fields kept in ``parts`` plus ``header_bytes``, the size of those dropped; a head that
+        # does not end is cut off by data_received.
         ex = self.parsing
         assert ex is not None
-        parts = ex.parts
-        size = ex.header_bytes = ex.header_bytes + len(name) + len(value) + 4
-        settings = self.settings
-        if size > settings.max_header_bytes or len(parts) >= settings.max_headers:
-            self._too_many_headers(ex)
         lname = name.lower()
         kind = _SPECIAL.get(lname)
         if kind is None:
             if lname.startswith(b"proxy-"):
+                ex.header_bytes += len(name) + len(value) + 4
                 return
-            parts.append(b"%b: %b\r\n" % (name, value))
-        elif kind == _HOST:
+            ex.parts.append(b"%b: %b\r\n" % (name, value))
+            return
+        parts = ex.parts
+        settings = self.settings
+        if kind > _LENGTH:  # dropped, or rebuilt from what it says: count it here
+            ex.header_bytes += len(name) + len(value) + 4
+        if kind == _HOST:
             if ex.host is not None:
                 raise Refused(400, "The request has more than one Host header field.")
             ex.host = value
@@ -284,16 +288,23 @@ class ClientConnection(asyncio.Protocol):
             slot = kind - _XFF
             incoming[slot] = incoming[slot] + b", " + value if incoming[slot] else value
 
-    def _too_many_headers(self, ex: exchange.Exchange) -> None:
+    def _too_many_headers(self, ex: exchange.Exchange, fields: bytes) -> None:
         limit = self.settings.max_header_bytes
-        if ex.header_bytes > limit:
+        if ex.header_bytes + len(fields) > limit:
             raise Refused(431, f"The request header fields are longer than {limit} bytes.")
         limit = self.settings.max_headers
         raise Refused(431, f"The request has more than {limit} header fields.")
 
-    def on_headers_complete(self) -> None:
+    def on_headers_complete(self) -> None:  # noqa: PLR0915 (the request path, inlined)
         ex = self.parsing
         assert ex is not None
+        fields = b"".join(ex.parts)
+        settings = self.settings
+        if (
+            len(fields) + ex.header_bytes > settings.max_header_bytes
+            or len(ex.parts) > settings.max_headers
+        ):
+            self._too_many_headers(ex, fields)
         parser = self.parser
         method = ex.method = parser.get_method()
         ex.is_head = method == b"HEAD"
@@ -341,7 +352,7 @@ class ClientConnection(asyncio.Protocol):
             head = ex.head = b"%b %b HTTP/1.1\r\n%b%b\r\n" % (
                 method,
                 ex.url,
-                b"".join(ex.parts),
+                fields,
                 self.fwd_lines if ex.host == self.fwd_host else self._forwarded(ex.host),
             )
         else:
