@@ -20,6 +20,7 @@ _clock = context.clock
 _RequestParser = httptools.HttpRequestParser
 _ParserError = httptools.HttpParserError
 _ParserUpgrade = httptools.HttpParserUpgrade
+_UPSTREAM_HEAD = upstream.HEAD
 
 LINGER_SECONDS = 2.0
 """After refusing a request mid-body, how long to read (and drop) the rest before closing."""
@@ -320,9 +321,7 @@ class ClientConnection(asyncio.Protocol):
         routing = self.listener.routing
         route = routing.default if routing is not None else None
         if (
-            route is None
-            or method == b"CONNECT"
-            or ex.content_length > self.settings.max_body_bytes
+            route is None or method == b"CONNECT" or ex.content_length > settings.max_body_bytes
         ):  # a vhost listener, or the router answers itself
             found = self._route(ex, method)
             if found is None:
@@ -349,12 +348,16 @@ class ClientConnection(asyncio.Protocol):
         if (
             not ex.connection and ex.upgrade is None and ex.incoming is None and not ex.chunked
         ):  # _upstream_head() for a plain request
-            head = ex.head = b"%b %b HTTP/1.1\r\n%b%b\r\n" % (
-                method,
-                ex.url,
-                fields,
-                self.fwd_lines if ex.host == self.fwd_host else self._forwarded(ex.host),
-            )
+            host = ex.host
+            forwarded = self.fwd_lines
+            if host != self.fwd_host:  # _forwarded() for an address and Host the worker keeps
+                kept = self.context.forwarded.get((self.peer, host))
+                if kept is None:
+                    forwarded = self._forwarded(host)
+                else:
+                    forwarded = self.fwd_lines = kept
+                    self.fwd_host = host
+            head = ex.head = b"%b %b HTTP/1.1\r\n%b%b\r\n" % (method, ex.url, fields, forwarded)
         else:
             head = ex.head = self._upstream_head(ex, method)
         if self.exchange is not None:
@@ -366,7 +369,16 @@ class ClientConnection(asyncio.Protocol):
             conn = idle.pop()
             if not conn.closed:
                 ex.upstream = conn
-                conn.send(ex, head, True)
+                # UpstreamConnection.send(), inlined for a pooled connection
+                conn.phase = _UPSTREAM_HEAD
+                conn.complete = False
+                conn.exchange = ex
+                conn.reused = True
+                conn.reads_seen = conn.reads
+                conn.deadline = self.context.now + conn.settings.read
+                if self.write_paused:
+                    conn.pause_reading()
+                conn.transport.write(head)
                 return
         ex.start()
 

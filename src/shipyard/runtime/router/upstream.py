@@ -42,6 +42,7 @@ _ParserUpgrade = httptools.HttpParserUpgrade
 _TCP_CORK: int | None = getattr(socket, "TCP_CORK", None)  # Linux only
 _setsockopt = ctypes.CDLL(None, use_errno=True).setsockopt if _TCP_CORK is not None else None
 _ON = ctypes.c_int(1)
+_ON_REF = ctypes.byref(_ON)
 
 
 def cork(transport: asyncio.BaseTransport) -> None:
@@ -57,7 +58,7 @@ def cork(transport: asyncio.BaseTransport) -> None:
         return
     sock = transport.get_extra_info("socket")
     if sock is not None:  # failures (the socket just closed) change nothing: not checked
-        _setsockopt(sock.fileno(), socket.IPPROTO_TCP, _TCP_CORK, ctypes.byref(_ON), 4)
+        _setsockopt(sock.fileno(), socket.IPPROTO_TCP, _TCP_CORK, _ON_REF, 4)
 
 
 class Upstream:
@@ -306,7 +307,7 @@ class UpstreamConnection(asyncio.Protocol):
 
     # Reading the response ------------------------------------------------------------------
 
-    def data_received(self, data: bytes) -> None:
+    def data_received(self, data: bytes) -> None:  # noqa: PLR0915 (the response path, inlined)
         ex = self.exchange
         if ex is None:
             self.closed = True
@@ -359,7 +360,10 @@ class UpstreamConnection(asyncio.Protocol):
         ex.counters.bytes_out += len(out)  # Exchange.relay(), inlined
         client = ex.client
         if self.complete and (ex.close_after or client.closing):
-            cork(client.transport)  # _finish() closes it: the response and the FIN go together
+            # cork(), inlined: _finish() closes the connection, the response goes with the FIN
+            sock = client.transport.get_extra_info("socket")
+            if sock is not None and _setsockopt is not None:
+                _setsockopt(sock.fileno(), socket.IPPROTO_TCP, _TCP_CORK, _ON_REF, 4)
         client.transport.write(out)
         if self.complete:
             self._finish(ex)
