@@ -91,28 +91,17 @@ class Transport:
 
 def drive(case: str, requests: int) -> None:
     """Serve ``requests`` requests of ``case`` through the router's protocols."""
-    from shipyard.runtime.router import (
-        balancer,
-        context,
-        proxy,
-        routes,
-        signals,
-        upstream,
-    )
+    from shipyard.runtime.router import proxy, routes, upstream, worker
 
-    loop = asyncio.new_event_loop()
-    ctx = context.Context(loop)
-    key = ("bench", "production", "r1", "nginx", "127.0.0.1:1")
-    target = upstream.Upstream(ctx, "127.0.0.1:1", "127.0.0.1", 1)
-    endpoint = balancer.Endpoint(target, "nginx", "r1", True, signals.Counters(key))
-    route = balancer.RouteRuntime(
-        routes.Route("bench", "production", (), port=1),
-        [balancer.Group("r1", 100, [endpoint])],
-        signals.Counters(("bench", "production", "", "", "")),
-    )
-    route.refresh(0.0)
-    routing = balancer.Routing(route, {}, signals.Counters(("", "", "", "", "")))
-    listener = proxy.Listener("127.0.0.1:1", routing)
+    # The route as a worker compiles it from a table (one release, one instance).
+    serving = worker.Worker(asyncio.new_event_loop())
+    instance_address = "127.0.0.1:1"
+    group = routes.UpstreamGroup("r1", 100, (routes.Instance(instance_address, "nginx"),))
+    table = routes.RouteTable(1, (routes.Route("bench", "production", (group,), port=1),))
+    ((listen, routing),) = serving._compile(table).items()
+    listener = proxy.Listener(listen, routing)
+    ctx = serving.context
+    target = serving.upstreams[instance_address]
     instance = upstream.UpstreamConnection(target)
     instance.connection_made(Transport())  # type: ignore[arg-type]
     target.idle.append(instance)
