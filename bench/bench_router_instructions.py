@@ -79,6 +79,9 @@ class Transport:
     def close(self) -> None:
         self.closed = True
 
+    def cork(self) -> None:
+        pass
+
     def abort(self) -> None:
         self.closed = True
 

@@ -14,7 +14,7 @@ import collections
 
 import httptools
 
-from shipyard.runtime.router import balancer, context, exchange, heads, signals, upstream
+from shipyard.runtime.router import balancer, clientio, context, exchange, heads, signals, upstream
 
 _clock = context.clock
 _RequestParser = httptools.HttpRequestParser
@@ -69,12 +69,12 @@ class _Stop(Exception):
 class Listener:
     """A listening address and what it serves now; ``routing`` is swapped whole per table."""
 
-    __slots__ = ("listen", "routing", "server")
+    __slots__ = ("acceptor", "listen", "routing")
 
     def __init__(self, listen: str, routing: balancer.Routing) -> None:
         self.listen = listen
         self.routing: balancer.Routing | None = routing
-        self.server: asyncio.AbstractServer | None = None
+        self.acceptor: clientio.Acceptor | None = None
 
 
 class ClientConnection(asyncio.Protocol):
@@ -88,8 +88,11 @@ class ClientConnection(asyncio.Protocol):
     """The body held while a connection opens reached PENDING_LIMIT."""
     PAUSE_UPGRADE = 8
     """An upgrade request waits for the instance's answer."""
+    PAUSE_LAST = 16
+    """The request read was the connection's last: it closes after the response."""
 
     __slots__ = (
+        "adopted",
         "closing",
         "context",
         "deadline",
@@ -131,10 +134,16 @@ class ClientConnection(asyncio.Protocol):
         self.fwd_host: bytes | None = b"\0"
         self.fwd_lines = b""
         self.peer = "unknown"
+        self.adopted: bytes | None = None
+        """The first bytes of a connection handed to a second transport (see clientio), read
+        once that transport is made."""
 
     # asyncio.Protocol ------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self.adopted is not None:  # the connection's second transport (see clientio)
+            self._adopted(transport)
+            return
         self.transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername")
         if peer:
@@ -148,6 +157,14 @@ class ClientConnection(asyncio.Protocol):
         self.deadline = ctx.now + self.settings.client_idle
         if ctx.closing:
             self.transport.close()
+
+    def _adopted(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        data, self.adopted = self.adopted, None
+        if self.state == CLOSED:  # closed while it changed hands
+            transport.close()
+        elif data:
+            self.data_received(data)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.state = CLOSED
@@ -438,6 +455,9 @@ class ClientConnection(asyncio.Protocol):
             ex.body(b"0\r\n\r\n")
         if self.exchange is None and self.state < LINGERING:
             self._settle()
+        elif ex.close_after and ex.upgrade is None:
+            # Nothing after this request is served: do not wait for more (nor for the EOF).
+            self.pause(self.PAUSE_LAST)
 
     # Building the upstream request --------------------------------------------------------
 

@@ -7,8 +7,9 @@ write; body bytes after that are passed on as they arrive, chunked framing inclu
 never buffered whole. Only an HTTP/1.0 client gets a de-chunked body.
 
 When the client connection closes after a response, the response's last bytes and the
-connection's FIN leave in one TCP segment (see :func:`cork`): one segment fewer to send, and to
-wake the client for, per request of a client that does not keep its connection.
+connection's FIN leave in one TCP segment (see :meth:`~shipyard.runtime.router.clientio.
+SocketTransport.cork`): one segment fewer to send, and to wake the client for, per request of a
+client that does not keep its connection.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import httptools
 
-from shipyard.runtime.router import context, heads
+from shipyard.runtime.router import clientio, context, heads
 
 if TYPE_CHECKING:
     from shipyard.runtime.router import exchange as exchange_module
@@ -39,6 +40,7 @@ _ResponseParser = httptools.HttpResponseParser
 _ParserError = httptools.HttpParserError
 _ParserUpgrade = httptools.HttpParserUpgrade
 
+
 _TCP_CORK: int | None = getattr(socket, "TCP_CORK", None)  # Linux only
 _setsockopt = ctypes.CDLL(None, use_errno=True).setsockopt if _TCP_CORK is not None else None
 _ON = ctypes.c_int(1)
@@ -47,13 +49,17 @@ _ON_REF = ctypes.byref(_ON)
 
 def cork(transport: asyncio.BaseTransport) -> None:
     """Hold back what is written to ``transport`` from now on until it is closed, so the last
-    bytes go out with the FIN in one segment (TCP_CORK; closing or shutting down the socket
-    sends what it holds at once). Only for a connection about to close: corked, a response
-    that does not fill a segment would wait up to 200 ms.
+    bytes go out with the FIN in one segment. Only for a connection about to close: corked, a
+    response that does not fill a segment would wait up to 200 ms.
 
-    One system call through libc: ``socket.setsockopt`` needs a socket object, and making one
-    for uvloop's transport costs two more (each ``getsockname``), which ate most of the gain.
+    The router's own transport does it with its next write (MSG_MORE); another (the event
+    loop's, for a connection handed to it) with TCP_CORK, in one system call through libc:
+    ``socket.setsockopt`` needs a socket object, and making one for uvloop's transport costs
+    two more (each ``getsockname``).
     """
+    if isinstance(transport, clientio.SocketTransport):
+        transport.cork()
+        return
     if _setsockopt is None:
         return
     sock = transport.get_extra_info("socket")
@@ -360,10 +366,12 @@ class UpstreamConnection(asyncio.Protocol):
         ex.counters.bytes_out += len(out)  # Exchange.relay(), inlined
         client = ex.client
         if self.complete and (ex.close_after or client.closing):
-            # cork(), inlined: _finish() closes the connection, the response goes with the FIN
-            sock = client.transport.get_extra_info("socket")
-            if sock is not None and _setsockopt is not None:
-                _setsockopt(sock.fileno(), socket.IPPROTO_TCP, _TCP_CORK, _ON_REF, 4)
+            # _finish() closes the connection: out goes with the FIN
+            transport = client.transport
+            if isinstance(transport, clientio.SocketTransport):
+                transport.cork()
+            else:
+                cork(transport)
         client.transport.write(out)
         if self.complete:
             self._finish(ex)

@@ -31,7 +31,6 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Coroutine
 from typing import Any
 
 import uvloop
@@ -39,6 +38,7 @@ import uvloop
 from shipyard.runtime.router import (
     accepting,
     balancer,
+    clientio,
     context,
     errors,
     protocol,
@@ -98,9 +98,6 @@ class Worker:
         """Where the parent's listening sockets come from; None: bind them here (SO_REUSEPORT)."""
         self.context = context.Context(loop)
         self.context.on_ejection = self._ejected
-        self.kept: dict[str, socket.socket] = {}
-        """The parent's listening sockets, by listener: a server is opened on a copy of each,
-        so it can be closed (this worker stops accepting) and opened again."""
         if connections is not None:
             table, index = connections
             self.context.gate = accepting.AcceptGate(
@@ -150,54 +147,56 @@ class Worker:
             else:
                 self._close_listener(listener)
                 del self.listeners[name]
-                kept = self.kept.pop(name, None)
-                if kept is not None:
-                    kept.close()
         gate = self.context.gate
         for name, sock in new_sockets.items():
             listener = proxy.Listener(name, routings[name])
             sock.listen(BACKLOG)
-            sock.setblocking(False)
-            if self.fd_channel is not None:
-                self.kept[name] = sock
-                if gate is None or gate.accepting:
-                    self._serve(listener, _copy(sock))
-            else:
-                self._serve(listener, sock)
+            listener.acceptor = clientio.Acceptor(
+                self.loop, sock, functools.partial(self._accepted, listener)
+            )
+            if gate is None or gate.accepting:
+                listener.acceptor.start()
             self.listeners[name] = listener
         self.table = table
         if gate is not None:
             gate.publish(len(self.context.clients))
         return protocol.Applied(table.version, tuple(wanted))
 
-    def _serve(self, listener: proxy.Listener, sock: socket.socket) -> None:
-        """Accept on ``sock`` for ``listener`` (the server owns ``sock`` and closes it)."""
-        listener.server = _at_once(
-            self.loop.create_server(
-                functools.partial(proxy.ClientConnection, self.context, listener),
-                sock=sock,
-                backlog=BACKLOG,
-            )
-        )
+    def _accepted(self, listener: proxy.Listener, sock: socket.SocketType, peer: Any) -> None:
+        """Serve a client connection just accepted for ``listener``."""
+        client = proxy.ClientConnection(self.context, listener)
+        transport = clientio.SocketTransport(self.loop, sock, peer, client, self._hand_over)
+        client.connection_made(transport)
+        transport.start()
+
+    def _hand_over(self, transport: clientio.SocketTransport, data: bytes) -> None:
+        """Give a connection that stays open to an event-loop transport (see clientio); ``data``,
+        its first bytes, is read once that transport is made."""
+        client = transport.protocol
+        assert isinstance(client, proxy.ClientConnection)
+        client.adopted = data
+        self.context.spawn(self._adopt(client, transport.detach()))
+
+    async def _adopt(self, client: proxy.ClientConnection, sock: socket.socket) -> None:
+        try:
+            await self.loop.connect_accepted_socket(lambda: client, sock)
+        except OSError as exc:
+            sock.close()
+            client.connection_lost(exc)
 
     def _stop_accepting(self) -> None:
-        """Close this worker's servers; the shared sockets stay open, their queues intact.
-
-        Called from a connection's ``connection_made``, after the event loop handed over every
-        connection it accepted, so closing a server drops none (an open connection is not the
-        server's: it stays open).
-        """
+        """Stop accepting on every listener; the sockets stay open, their queues intact (the
+        connections queued there go to the workers that accept)."""
         for listener in self.listeners.values():
-            if listener.server is not None:
-                listener.server.close()
-                listener.server = None
+            if listener.acceptor is not None:
+                listener.acceptor.stop()
 
     def _start_accepting(self) -> None:
         if self._shutting_down:
             return
-        for name, listener in self.listeners.items():
-            if listener.server is None and name in self.kept:
-                self._serve(listener, _copy(self.kept[name]))
+        for listener in self.listeners.values():
+            if listener.acceptor is not None:
+                listener.acceptor.start()
 
     def _compile(self, table: routes.RouteTable) -> dict[str, balancer.Routing]:
         ctx = self.context
@@ -265,8 +264,8 @@ class Worker:
 
     def _close_listener(self, listener: proxy.Listener) -> None:
         listener.routing = None
-        if listener.server is not None:
-            listener.server.close()
+        if listener.acceptor is not None:
+            listener.acceptor.close()
         for client in list(self.context.clients):
             if client.listener is listener:
                 client.shut_down()
@@ -330,12 +329,8 @@ class Worker:
         if ctx.gate is not None:
             ctx.gate.withdraw()
         for listener in self.listeners.values():
-            if listener.server is not None:
-                listener.server.close()
-                listener.server = None
-        for kept in self.kept.values():
-            kept.close()
-        self.kept.clear()
+            if listener.acceptor is not None:
+                listener.acceptor.close()
         for client in list(ctx.clients):
             client.shut_down()
         deadline = context.clock() + timeout
@@ -349,24 +344,6 @@ class Worker:
             conn.transport.abort()
         await asyncio.sleep(0)
         self.stopped.set()
-
-
-def _copy(sock: socket.socket) -> socket.socket:
-    """A second descriptor of the same listening socket (closing it leaves ``sock`` open)."""
-    return socket.socket(fileno=os.dup(sock.fileno()))
-
-
-def _at_once(coroutine: Coroutine[Any, Any, asyncio.AbstractServer]) -> asyncio.AbstractServer:
-    """Run ``create_server`` on an open socket to its end now: it never waits on anything
-    there, and a worker that stops and starts accepting between two events must not leave a
-    window where a half-made server is neither open nor closed."""
-    try:
-        coroutine.send(None)
-    except StopIteration as done:
-        server: asyncio.AbstractServer = done.value
-        return server
-    coroutine.close()
-    raise RuntimeError("create_server waited on an open socket")
 
 
 def _bind_listeners(fresh: list[tuple[str, routes.Listen]]) -> dict[str, socket.socket]:
