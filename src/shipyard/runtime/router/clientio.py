@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import errno
 import logging
+import os
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -382,12 +383,19 @@ class SocketTransport(asyncio.Transport):
             self._fatal(exc, callback)
 
     def detach(self) -> socket.socket:
-        """Give the socket up, open, to another transport: this one does nothing more, and
-        never calls its protocol again."""
+        """Give the connection up, open, to another transport: this one does nothing more, and
+        never calls its protocol again.
+
+        The socket returned is a new descriptor of it: the event loop may still hold its
+        watcher of the old one (closed a moment later), and libuv will not open a transport on
+        a descriptor it watches."""
         self._stop_reading()
         self.done = self.closing = True
         self.protocol = None
-        return socket.socket(self.sock.family, socket.SOCK_STREAM, 0, self.sock.detach())
+        try:
+            return socket.socket(self.sock.family, socket.SOCK_STREAM, 0, os.dup(self.fd))
+        finally:
+            self.sock.close()
 
     # The rest of asyncio.Transport ------------------------------------------------------------
 
