@@ -380,3 +380,28 @@ def _read_to_the_last_byte(sock: socket.socket) -> bytes:
         assert chunk
         body += chunk
     return head
+
+
+def test_the_same_instance_head_is_rewritten_for_each_client_anew(
+    router: Router, backends: list[Backend]
+) -> None:
+    # A worker keeps recent response-head rewrites by the instance's head and everything else
+    # the rewrite depends on. The same head from the instance, to clients that keep their
+    # connection, close it, or speak HTTP/1.0, in turns, must each come out right.
+    port = free_port()
+    router.apply(route(("r1", 100, [backends[0].instance()]), port=port))
+    kept = b"GET /hop HTTP/1.1\r\nHost: x\r\n\r\n"
+    closing = b"GET /hop HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    http10 = b"GET /hop HTTP/1.0\r\nHost: x\r\n\r\n"
+    http10_kept = b"GET /hop HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"
+    expected = {kept: None, closing: b"close", http10: b"close", http10_kept: b"keep-alive"}
+    for request in (kept, closing, http10, http10_kept, kept, http10, closing, http10_kept, kept):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(request)
+            head = _read_to_the_last_byte(sock)
+        lines = head.split(b"\r\n")
+        assert lines[0] == b"HTTP/1.1 200 OK"
+        assert b"X-Kept: yes" in lines
+        assert not [line for line in lines if line.startswith((b"X-Secret", b"Keep-Alive"))]
+        connection = [line.partition(b": ")[2] for line in lines if line.startswith(b"Connection")]
+        assert connection == ([] if expected[request] is None else [expected[request]]), request
