@@ -87,6 +87,14 @@ async def connect(port: int) -> socket.socket:
     return sock
 
 
+async def until(condition: Callable[[], object], seconds: float = 2.0) -> None:
+    """Wait (bounded) until ``condition()`` is true; the caller asserts what it needs after."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not condition() and loop.time() < deadline:
+        await asyncio.sleep(0.01)
+
+
 async def read_all(sock: socket.socket) -> bytes:
     """Everything until the server closes its side."""
     loop = asyncio.get_running_loop()
@@ -181,10 +189,7 @@ def test_write_eof_half_closes_once_the_buffer_is_sent_and_reading_goes_on() -> 
         await loop.sock_sendall(sock, b"first")
         assert await read_all(sock) == b"a" * 500_000  # then the server's FIN
         await loop.sock_sendall(sock, b"second")  # the other direction is still open
-        for _ in range(100):
-            if made[0].received == b"firstsecond":
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: made[0].received == b"firstsecond")
         assert made[0].received == b"firstsecond"
         sock.close()
         assert await made[0].lost is None
@@ -206,10 +211,7 @@ def test_eof_received_true_keeps_the_write_side_open() -> None:
         loop = asyncio.get_running_loop()
         await loop.sock_sendall(sock, b"request")
         sock.shutdown(socket.SHUT_WR)
-        for _ in range(100):
-            if "eof" in made[0].events:
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: "eof" in made[0].events)
         transport = made[0].transport
         assert transport is not None
         assert made[0].events == ["made", "eof"]
@@ -229,10 +231,7 @@ def test_a_reset_reaches_connection_lost_as_the_error() -> None:
         sock = await connect(port)
         loop = asyncio.get_running_loop()
         await loop.sock_sendall(sock, b"x")
-        for _ in range(100):
-            if made and made[0].received:
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: made and made[0].received)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sock.close()  # an RST, not a FIN
         assert isinstance(await made[0].lost, ConnectionResetError)
@@ -269,10 +268,7 @@ def test_pause_and_resume_reading() -> None:
         sock = await connect(port)
         loop = asyncio.get_running_loop()
         await loop.sock_sendall(sock, b"one")
-        for _ in range(100):
-            if made and made[0].received:
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: made and made[0].received)
         transport = made[0].transport
         assert transport is not None
         transport.pause_reading()
@@ -281,10 +277,7 @@ def test_pause_and_resume_reading() -> None:
         await asyncio.sleep(0.1)
         assert made[0].received == b"one"
         transport.resume_reading()
-        for _ in range(100):
-            if made[0].received == b"onetwo":
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: made[0].received == b"onetwo")
         assert made[0].received == b"onetwo"
         transport.abort()
         assert await made[0].lost is None
@@ -323,10 +316,7 @@ def test_a_connection_that_stays_open_is_handed_over_with_its_first_bytes() -> N
         acceptor, port, made = await serving(lambda: Recorder(answer_and_close), hand_over)
         sock = await connect(port)
         await loop.sock_sendall(sock, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        for _ in range(100):
-            if handed:
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: handed)
         ((detached, first),) = handed
         assert first == b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
         assert made[0].received == b""  # the protocol never saw them on this transport
@@ -334,10 +324,7 @@ def test_a_connection_that_stays_open_is_handed_over_with_its_first_bytes() -> N
         successor = Recorder()
         transport, _ = await loop.connect_accepted_socket(lambda: successor, detached)
         await loop.sock_sendall(sock, b"next")
-        for _ in range(100):
-            if successor.received:
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: successor.received)
         assert successor.received == b"next"
         transport.close()
         assert await successor.lost is None
