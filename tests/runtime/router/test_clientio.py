@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import resource
 import socket
 import struct
 from collections.abc import Awaitable, Callable
@@ -349,6 +351,34 @@ def test_a_request_that_says_close_stays_on_the_lean_transport() -> None:
         assert await read_all(sock) == b"you said " + request
         assert handed == []
         sock.close()
+        acceptor.close()
+
+    run(test)
+
+
+def test_out_of_descriptors_the_acceptor_rests_and_loses_no_connection() -> None:
+    async def test() -> None:
+        acceptor, port, made = await serving(lambda: Recorder(answer_and_close))
+        acceptor.stop()
+        clients = [await connect(port) for _ in range(3)]  # queued in the kernel meanwhile
+        loop = asyncio.get_running_loop()
+        for sock in clients:
+            await loop.sock_sendall(sock, b"queued")
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        lowest_free = os.dup(0)  # a new descriptor takes the lowest free number
+        os.close(lowest_free)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (lowest_free, hard))  # none left to accept
+        try:
+            acceptor.start()
+            await asyncio.sleep(0.05)
+            assert made == []
+            assert not acceptor.active  # resting, not spinning on a ready socket
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        await until(lambda: len(made) == 3, seconds=5)  # it started again by itself
+        for sock in clients:
+            assert await read_all(sock) == b"you said queued"
+            sock.close()
         acceptor.close()
 
     run(test)
