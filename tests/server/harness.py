@@ -7,7 +7,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,10 @@ from typing import Any
 import httpx
 
 from shipyard.store import serverinfo
-from tests.conftest import REPO_ROOT
+from tests.conftest import (
+    REPO_ROOT,
+    free_port,  # noqa: F401 (re-exported: the tests import it from here)
+)
 
 
 @dataclass
@@ -27,12 +29,6 @@ class Result:
     returncode: int
     stdout: str
     stderr: str
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def environment(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:

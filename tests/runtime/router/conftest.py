@@ -22,13 +22,10 @@ from typing import Any
 import pytest
 
 from shipyard.runtime.router import client, protocol, routes
-from tests.conftest import REPO_ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.conftest import (
+    REPO_ROOT,
+    free_port,  # noqa: F401 (re-exported: the tests import it from here)
+)
 
 
 @dataclass
