@@ -79,9 +79,6 @@ class Transport:
     def close(self) -> None:
         self.closed = True
 
-    def cork(self) -> None:
-        pass
-
     def abort(self) -> None:
         self.closed = True
 

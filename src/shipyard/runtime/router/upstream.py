@@ -7,16 +7,14 @@ write; body bytes after that are passed on as they arrive, chunked framing inclu
 never buffered whole. Only an HTTP/1.0 client gets a de-chunked body.
 
 When the client connection closes after a response, the response's last bytes and the
-connection's FIN leave in one TCP segment (see :meth:`~shipyard.runtime.router.clientio.
-SocketTransport.cork`): one segment fewer to send, and to wake the client for, per request of a
-client that does not keep its connection.
+connection's FIN leave in one TCP segment (see :func:`~shipyard.runtime.router.clientio.cork`):
+one segment fewer to send, and to wake the client for, per request of a client that does not
+keep its connection.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import socket
 from typing import TYPE_CHECKING
 
 import httptools
@@ -48,32 +46,7 @@ HEAD, BODY, TUNNEL = 0, 1, 2
 _ResponseParser = httptools.HttpResponseParser
 _ParserError = httptools.HttpParserError
 _ParserUpgrade = httptools.HttpParserUpgrade
-
-
-_TCP_CORK: int | None = getattr(socket, "TCP_CORK", None)  # Linux only
-_setsockopt = ctypes.CDLL(None, use_errno=True).setsockopt if _TCP_CORK is not None else None
-_ON = ctypes.c_int(1)
-_ON_REF = ctypes.byref(_ON)
-
-
-def cork(transport: asyncio.BaseTransport) -> None:
-    """Hold back what is written to ``transport`` from now on until it is closed, so the last
-    bytes go out with the FIN in one segment. Only for a connection about to close: corked, a
-    response that does not fill a segment would wait up to 200 ms.
-
-    The router's own transport does it with its next write (MSG_MORE); another (the event
-    loop's, for a connection handed to it) with TCP_CORK, in one system call through libc:
-    ``socket.setsockopt`` needs a socket object, and making one for uvloop's transport costs
-    two more (each ``getsockname``).
-    """
-    if isinstance(transport, clientio.SocketTransport):
-        transport.cork()
-        return
-    if _setsockopt is None:
-        return
-    sock = transport.get_extra_info("socket")
-    if sock is not None:  # failures (the socket just closed) change nothing: not checked
-        _setsockopt(sock.fileno(), socket.IPPROTO_TCP, _TCP_CORK, _ON_REF, 4)
+_cork = clientio.cork
 
 
 class Upstream:
@@ -322,7 +295,7 @@ class UpstreamConnection(asyncio.Protocol):
 
     # Reading the response ------------------------------------------------------------------
 
-    def data_received(self, data: bytes) -> None:  # noqa: PLR0915 (the response path, inlined)
+    def data_received(self, data: bytes) -> None:
         ex = self.exchange
         if ex is None:
             self.closed = True
@@ -375,12 +348,7 @@ class UpstreamConnection(asyncio.Protocol):
         ex.counters.bytes_out += len(out)  # Exchange.relay(), inlined
         client = ex.client
         if self.complete and (ex.close_after or client.closing):
-            # _finish() closes the connection: out goes with the FIN
-            transport = client.transport
-            if isinstance(transport, clientio.SocketTransport):
-                transport.cork()
-            else:
-                cork(transport)
+            _cork(client.transport)  # _finish() closes it: the response and the FIN go together
         client.transport.write(out)
         if self.complete:
             self._finish(ex)
@@ -405,7 +373,7 @@ class UpstreamConnection(asyncio.Protocol):
                 return
         if data:
             if self.complete and (ex.close_after or ex.client.closing):
-                cork(ex.client.transport)
+                _cork(ex.client.transport)
             ex.relay(data)
         if self.complete:
             self._finish(ex)
